@@ -1,0 +1,169 @@
+"""Arrival order of the waiters of one store-type mutex.
+
+Within a process, waiters are served strictly in arrival order: each gets a ticket, and
+only the earliest ticket may try the OS lock. Across processes, each waiter that has to
+wait publishes a record named by its ticket in the mutex's ``waiting`` directory; a
+waiter defers to every earlier ticket whose owner is alive, so processes, too, take
+turns in arrival order and none starves. Records of dead waiters are removed by whoever
+finds them; a waiter on another host counts only while its heartbeat is fresh.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..identity import Liveness
+from .lockdir import LockDirectory
+from .records import MalformedRecord, MutexRecord, read_record, remove_record, write_record
+
+WAITER_FILE = re.compile(r"(\d{20})-(\d+)-(\d+)\.json")
+FOREIGN_WAITER_GRACE = 30.0  # seconds without heartbeat after which a remote waiter is passed over
+GARBAGE_GRACE = 10.0  # seconds a malformed waiter file may stay before it is pruned
+
+
+@dataclass(eq=False)
+class Waiter:
+    """One waiting thread: its ticket, record and (once published) record file."""
+
+    ticket: int
+    record: MutexRecord
+    mode: int
+    path: Path | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def beat(self, now: float) -> None:
+        """Refresh the published record's heartbeat (no-op once it has left)."""
+        with self.lock:
+            if self.path is not None:
+                self.record = self.record.beating(now)
+                write_record(self.path, self.record, self.mode)
+
+
+class ArrivalQueue:
+    """The in-process queue of one mutex plus its view of other processes' waiters.
+
+    Callers hold the mutex's condition around ``join``, ``leave`` and ``first_here``.
+    """
+
+    _last_ticket = 0
+    _ticket_lock = threading.Lock()
+
+    def __init__(self, lockdir: LockDirectory, store_type: str) -> None:
+        self._lockdir = lockdir
+        self._store_type = store_type
+        self._dir = lockdir.waiting_dir(store_type)
+        self._here: dict[int, Waiter] = {}
+        self._cache: dict[str, tuple[int, MutexRecord | None]] = {}
+
+    @classmethod
+    def _next_ticket(cls) -> int:
+        # Wall-clock nanoseconds so tickets compare across processes; never repeats here.
+        with cls._ticket_lock:
+            cls._last_ticket = max(time.time_ns(), cls._last_ticket + 1)
+            return cls._last_ticket
+
+    def join(self, record: MutexRecord) -> Waiter:
+        ticket = self._next_ticket()
+        waiter = Waiter(ticket, replace(record, ticket=ticket), self._lockdir.file_mode)
+        self._here[ticket] = waiter
+        return waiter
+
+    def leave(self, waiter: Waiter) -> None:
+        self._here.pop(waiter.ticket, None)
+        with waiter.lock:
+            if waiter.path is not None:
+                remove_record(waiter.path)
+                waiter.path = None
+
+    def first_here(self, waiter: Waiter) -> bool:
+        return min(self._here) == waiter.ticket
+
+    def waiting_here(self) -> list[Waiter]:
+        return list(self._here.values())
+
+    def publish(self, waiter: Waiter) -> None:
+        """Make the waiter visible to other processes (once)."""
+        with waiter.lock:
+            if waiter.path is not None:
+                return
+            directory = self._lockdir.ensure_waiting_dir(self._store_type)
+            path = directory / f"{waiter.ticket:020d}-{waiter.record.pid}-{waiter.record.thread_id}.json"
+            write_record(path, waiter.record, self._lockdir.file_mode)
+            waiter.path = path
+
+    def earlier_elsewhere(self, ticket: int) -> MutexRecord | None:
+        """The earliest live waiter of another process that arrived before ``ticket``."""
+        try:
+            names = sorted(os.listdir(self._dir))
+        except OSError:
+            return None
+        me = os.getpid()
+        now = time.time()
+        seen = set()
+        for name in names:
+            match = WAITER_FILE.fullmatch(name)
+            if match is None:
+                continue
+            seen.add(name)
+            if int(match.group(1)) >= ticket:
+                break
+            if int(match.group(2)) == me:
+                continue  # this process's waiters are ordered in memory
+            record = self._read(name)
+            if record is None:
+                continue
+            state = record.liveness()
+            if state is Liveness.DEAD:
+                remove_record(self._dir / name)
+            elif state is Liveness.ALIVE or now - record.heartbeat < FOREIGN_WAITER_GRACE:
+                return record
+        for stale in self._cache.keys() - seen:
+            del self._cache[stale]
+        return None
+
+    def _read(self, name: str) -> MutexRecord | None:
+        path = self._dir / name
+        try:
+            mtime = os.lstat(path).st_mtime_ns
+        except OSError:
+            return None
+        cached = self._cache.get(name)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            record = read_record(path)
+        except MalformedRecord:
+            if time.time() - mtime / 1e9 > GARBAGE_GRACE:
+                remove_record(path)
+            record = None
+        self._cache[name] = (mtime, record)
+        return record
+
+
+def read_waiters(lockdir: LockDirectory, store_type: str) -> list[MutexRecord]:
+    """Every live waiter of a mutex, in arrival order, as another process sees them."""
+    directory = lockdir.waiting_dir(store_type)
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    now = time.time()
+    waiters = []
+    for name in names:
+        if WAITER_FILE.fullmatch(name) is None:
+            continue
+        try:
+            record = read_record(directory / name)
+        except MalformedRecord:
+            continue
+        if record is None:
+            continue
+        state = record.liveness()
+        if state is Liveness.ALIVE or (state is Liveness.FOREIGN and now - record.heartbeat < FOREIGN_WAITER_GRACE):
+            waiters.append(record)
+    return waiters

@@ -1,0 +1,116 @@
+"""The lock directory: where the mutex files of every store type live, and who may use it.
+
+Per store type ``T`` the directory holds:
+
+- ``strongroom.T.lock`` -- the OS-level lock (flock / LockFileEx through filelock). It is
+  never deleted: deleting a lock file lets two processes each lock "the same" path on
+  two different inodes.
+- ``strongroom.T.holder.json`` -- the holder's owner record.
+- ``strongroom.T.waiting/`` -- one record per waiter, named by arrival ticket.
+
+Two scopes: ``user`` (the default; directory private to the user, mode 0700) and
+``machine`` (several administrators share it; directory group-writable with the setgid
+bit so files keep the group, records mode 0660).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Literal
+
+from ..store_types import check_type_name
+
+Scope = Literal["user", "machine"]
+SCOPES: tuple[Scope, ...] = ("user", "machine")
+
+_TYPE_FILE = re.compile(r"strongroom\.([a-z][a-z0-9_-]{0,31})\.(?:lock|holder\.json|waiting)")
+
+
+class LockDirectoryError(OSError):
+    """The lock directory cannot be created or is not safe to use."""
+
+
+def mutex_name(store_type: str) -> str:
+    """The mutex name of a store type; it always contains the type."""
+    return f"strongroom.{check_type_name(store_type)}"
+
+
+class LockDirectory:
+    """Paths and permissions of one lock directory."""
+
+    def __init__(self, path: os.PathLike[str] | str, scope: Scope = "user") -> None:
+        if scope not in SCOPES:
+            raise ValueError(f"unknown lock scope {scope!r}; use one of {', '.join(SCOPES)}")
+        self.path = Path(path)
+        self.scope: Scope = scope
+        self.dir_mode = 0o700 if scope == "user" else 0o2770
+        self.file_mode = 0o600 if scope == "user" else 0o660
+
+    def __repr__(self) -> str:
+        return f"LockDirectory({str(self.path)!r}, scope={self.scope!r})"
+
+    def lock_path(self, store_type: str) -> Path:
+        return self.path / f"{mutex_name(store_type)}.lock"
+
+    def holder_path(self, store_type: str) -> Path:
+        return self.path / f"{mutex_name(store_type)}.holder.json"
+
+    def waiting_dir(self, store_type: str) -> Path:
+        return self.path / f"{mutex_name(store_type)}.waiting"
+
+    def ensure(self) -> None:
+        """Create the directory with the scope's permissions, or check an existing one."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LockDirectoryError(
+                f"cannot create the lock directory {self.path} ({error.strerror}); create it "
+                "yourself or choose another one with --lock-dir or STRONGROOM_LOCK_DIR"
+            ) from None
+        self._check_or_fix(self.path)
+
+    def ensure_waiting_dir(self, store_type: str) -> Path:
+        path = self.waiting_dir(store_type)
+        if not path.is_dir():
+            try:
+                path.mkdir(exist_ok=True)
+            except OSError as error:
+                raise LockDirectoryError(f"cannot create {path} ({error.strerror})") from None
+            self._check_or_fix(path)
+        return path
+
+    def _check_or_fix(self, path: Path) -> None:
+        try:
+            info = os.lstat(path)
+        except OSError as error:
+            raise LockDirectoryError(f"cannot inspect the lock directory {path} ({error.strerror})") from None
+        if not stat.S_ISDIR(info.st_mode):
+            raise LockDirectoryError(f"the lock directory {path} is not a directory; remove it or choose another")
+        if not hasattr(os, "getuid"):
+            return  # Windows: the profile directory's ACLs already keep it private
+        mode = stat.S_IMODE(info.st_mode)
+        if info.st_uid == os.getuid():
+            if mode != self.dir_mode:
+                os.chmod(path, self.dir_mode)
+            return
+        if self.scope == "user":
+            raise LockDirectoryError(
+                f"the lock directory {path} belongs to user id {info.st_uid}, not to you; "
+                "a per-user lock directory must be your own -- remove it or choose another"
+            )
+        if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+            raise LockDirectoryError(
+                f"the shared lock directory {path} is writable by every user; "
+                f"ask its owner to run: chmod 2770 {path}"
+            )
+
+    def store_types_on_disk(self) -> set[str]:
+        """Store types that have any mutex file in the directory (records of unknown types too)."""
+        try:
+            names = os.listdir(self.path)
+        except OSError:
+            return set()
+        return {m.group(1) for name in names if (m := _TYPE_FILE.fullmatch(name))}
