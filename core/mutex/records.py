@@ -14,7 +14,7 @@ import math
 import os
 import secrets
 import stat
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,13 +24,15 @@ RECORD_FORMAT = 1
 MAX_RECORD_BYTES = 16 * 1024
 MAX_TEXT = 256
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
 OPERATIONS = ("backup", "restore", "verify", "hold")
 
 
 class MalformedRecord(ValueError):
     """A record file that cannot be read as an owner record."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str) -> None:
         super().__init__(f"unreadable owner record {path}: {reason}")
         self.path = path
         self.reason = reason
@@ -60,7 +62,7 @@ class MutexRecord:
     ticket: int = 0
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"format": RECORD_FORMAT, **asdict(self)}, separators=(",", ":")).encode()
+        return _encode({"format": RECORD_FORMAT, **self.__dict__}).encode()
 
     def beating(self, now: float) -> MutexRecord:
         """The same record with a fresh heartbeat."""
@@ -149,7 +151,7 @@ def parse_record(raw: bytes) -> MutexRecord:
     )
 
 
-def read_record(path: Path) -> MutexRecord | None:
+def read_record(path: Path | str) -> MutexRecord | None:
     """The record at ``path``; None if there is none; MalformedRecord if it is garbage.
 
     Opens without following links and without blocking on a FIFO, and reads at most
@@ -178,17 +180,18 @@ def read_record(path: Path) -> MutexRecord | None:
         raise MalformedRecord(path, str(error)) from None
 
 
-def write_record(path: Path, record: MutexRecord, mode: int) -> None:
+def write_record(path: Path | str, record: MutexRecord, mode: int) -> None:
     """Write ``record`` to ``path`` atomically: a temporary file beside it, then replace.
 
     No fsync: records describe live processes, and after a crash of the machine the
     boot id in them shows them as dead anyway.
     """
-    temporary = path.with_name(f".tmp-{path.name}-{secrets.token_hex(6)}")
+    directory, name = os.path.split(path)
+    temporary = os.path.join(directory, f".tmp-{name}-{secrets.token_hex(6)}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
         try:
-            if hasattr(os, "fchmod"):
+            if mode & 0o077 and hasattr(os, "fchmod"):
                 os.fchmod(fd, mode)  # the umask must not narrow a shared (machine-scope) record
             os.write(fd, record.to_bytes())
         finally:
@@ -202,7 +205,7 @@ def write_record(path: Path, record: MutexRecord, mode: int) -> None:
         raise
 
 
-def remove_record(path: Path) -> None:
+def remove_record(path: Path | str) -> None:
     """Remove a record file if it is there."""
     try:
         os.unlink(path)

@@ -120,6 +120,7 @@ class StoreTypeMutex:
         self._cond = threading.Condition()
         self._queue = ArrivalQueue(lockdir, store_type)
         self._hold: Hold | None = None
+        self._holder_path = str(lockdir.holder_path(store_type))
         self._file_lock = filelock.FileLock(
             lockdir.lock_path(store_type),
             thread_local=True,
@@ -245,7 +246,7 @@ class StoreTypeMutex:
 
     def _take_over(self, waiter: Waiter) -> Hold:
         """With the OS lock held: judge the previous record, write ours, become the holder."""
-        path = self.lockdir.holder_path(self.store_type)
+        path = self._holder_path
         abandoned = None
         notes: list[str] = []
         try:
@@ -308,14 +309,10 @@ class StoreTypeMutex:
             if hold.released:
                 raise NotOwnerError(f"mutex {self.name} was already released by job {hold.record.job_id}")
             hold.released = True
-            path = self.lockdir.holder_path(self.store_type)
             try:
-                try:
-                    current = read_record(path)
-                except MalformedRecord:
-                    current = None
-                if current is not None and current.same_owner(hold.record):
-                    remove_record(path)  # before the OS lock goes, so no successor sees it as abandoned
+                # Only a holder of the OS lock writes this record, so it is ours (or was broken).
+                # It goes before the OS lock does, so no successor takes it for abandoned.
+                remove_record(self._holder_path)
             finally:
                 self._file_lock.release()
         HEARTBEAT.discard(hold)

@@ -1,0 +1,186 @@
+"""``strongroom locks``: show, watch, hold and break the store-type mutexes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+
+from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexStatus, break_record, mutex_status
+from ..paths import StrongroomPaths
+from ..store_types import get_store_type
+
+DEFAULT_HOLD_TIMEOUT = 60.0
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("locks", help="show who holds and who waits for each store-type mutex",
+                                 description="Show who holds and who waits for each store-type mutex.")
+    parser.add_argument("--json", action="store_true", help="print the status as JSON")
+    parser.add_argument("--watch", action="store_true", help="refresh the status in place until interrupted")
+    parser.add_argument("--interval", type=float, default=0.5, metavar="S", help="seconds between refreshes (--watch)")
+    parser.add_argument("--count", type=int, default=0, metavar="N", help="stop after N refreshes (--watch)")
+    parser.set_defaults(handler=show)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+
+    hold = actions.add_parser("with", help="run a command while holding the mutex of a store type",
+                              description="Run COMMAND while holding the mutex of TYPE, then exit with its code.")
+    hold.add_argument("store_type", metavar="TYPE")
+    hold.add_argument("--timeout", type=float, default=DEFAULT_HOLD_TIMEOUT, metavar="S",
+                      help=f"seconds to wait for the mutex (default {DEFAULT_HOLD_TIMEOUT:g}; 0 = one try)")
+    hold.add_argument("--job-id", help="the job id to record (default: cli-PID)")
+    hold.add_argument("--store", default="*", help="the store to record (default: * = every store of the type)")
+    hold.set_defaults(handler=hold_while_running, takes_child_command=True)
+    hold.usage = "strongroom locks with TYPE [--timeout S] [--job-id ID] [--store NAME] -- COMMAND..."
+
+
+    breaker = actions.add_parser("break", help="clear a stale, unreadable or foreign-host holder record",
+                                 description="Clear a stale, unreadable or foreign-host holder record of TYPE's mutex.")
+    breaker.add_argument("store_type", metavar="TYPE")
+    breaker.add_argument("--force", action="store_true", help="do not ask for confirmation")
+    breaker.set_defaults(handler=break_lock)
+
+
+# -- show ---------------------------------------------------------------------------------------
+
+def show(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    if args.interval <= 0:
+        from .main import UsageError
+
+        raise UsageError("--interval must be more than 0 seconds")
+    registry = MutexRegistry.for_directory(paths.lock_directory())
+    if not args.watch:
+        _print_status(registry.status(), as_json=args.json)
+        return 0
+    refreshes = 0
+    while True:
+        if not args.json:
+            sys.stdout.write("\x1b[H\x1b[2J")  # home and clear: redraw in place
+        _print_status(registry.status(), as_json=args.json)
+        sys.stdout.flush()
+        refreshes += 1
+        if args.count and refreshes >= args.count:
+            return 0
+        time.sleep(args.interval)  # a display refresh, not a synchronisation
+
+
+def _print_status(statuses: list[MutexStatus], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([status.public_dict() for status in statuses], indent=2))
+        return
+    print(render_status(statuses, now=time.time()))
+
+
+def render_status(statuses: list[MutexStatus], *, now: float) -> str:
+    """The status as aligned text, one block per mutex."""
+    width = max((len(status.name) for status in statuses), default=0) + 2
+    lines = []
+    for status in statuses:
+        head = f"{status.name:<{width}}{status.state}"
+        if status.holder is not None:
+            head += f"  {_describe(status.holder, now)}"
+        lines.append(head)
+        if status.detail:
+            lines.append(f"{'':<{width}}  {status.detail}")
+        for position, waiter in enumerate(status.waiters, 1):
+            lines.append(f"{'':<{width}}  waiting #{position}: {_describe(waiter, now)}")
+    return "\n".join(lines) if lines else "no store-type mutexes known"
+
+
+def _describe(record: MutexRecord, now: float) -> str:
+    since = datetime.fromtimestamp(record.since).strftime("%Y-%m-%d %H:%M:%S")
+    return (f"job {record.job_id} · {record.operation} · store {record.store!r} · pid {record.pid} on "
+            f"{record.host} · thread {record.thread} · since {since} ({_duration(now - record.since)})")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+# -- with -----------------------------------------------------------------------------------------
+
+def hold_while_running(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    from .main import UsageError
+
+    get_store_type(args.store_type)
+    command = args.child_command
+    if not command:
+        raise UsageError("locks with needs a command after --, e.g.: strongroom locks with folder -- sleep 10")
+    if args.timeout < 0:
+        raise UsageError("--timeout must be 0 or more seconds")
+    registry = MutexRegistry.for_directory(paths.lock_directory())
+    owner = MutexOwner(job_id=args.job_id or f"cli-{os.getpid()}", operation="hold", store=args.store)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        hold = registry.acquire(args.store_type, owner, timeout=args.timeout, cancel=stop)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    with hold:
+        for note in hold.notes:
+            print(f"strongroom: warning: {note}", file=sys.stderr)
+        return _run_forwarding_signals(command)
+
+
+def _run_forwarding_signals(command: list[str]) -> int:
+    """Run ``command``; SIGINT and SIGTERM go to it, and we wait for it to end."""
+    try:
+        child = subprocess.Popen(command)
+    except OSError as error:
+        print(f"strongroom: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr)
+        return 127
+    forward = lambda signum, _frame: child.send_signal(signum)  # noqa: E731
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return code if code >= 0 else 128 - code
+
+
+# -- break ----------------------------------------------------------------------------------------
+
+def break_lock(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    lockdir = paths.lock_directory()
+    status = mutex_status(lockdir, args.store_type)
+    print(render_status([status], now=time.time()))
+    if status.state == "free":
+        print(f"{status.name} is free; nothing to break")
+        return 0
+    if status.state == "held" and not status.foreign:
+        print(f"strongroom: {status.name} is held by a live process on this host; stop that job instead",
+              file=sys.stderr)
+        return 1
+    if not args.force and not _confirm(
+        f"Breaking removes this holder record so that other jobs may take {status.name}. If its owner is in "
+        "fact still working, two jobs may then change stores of this type at once. Break it? [y/N] "
+    ):
+        print("not broken")
+        return 1
+    try:
+        print(break_record(lockdir, args.store_type, expected=status.holder))
+    except BreakRefused as error:
+        print(f"strongroom: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    try:
+        answer = input(question)
+    except EOFError:
+        print()
+        return False
+    return answer.strip().lower() in {"y", "yes"}
