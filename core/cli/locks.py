@@ -15,6 +15,7 @@ from datetime import datetime
 from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexStatus, break_record, mutex_status
 from ..paths import StrongroomPaths
 from ..store_types import get_store_type
+from .usage import UsageError
 
 DEFAULT_HOLD_TIMEOUT = 60.0
 
@@ -51,8 +52,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def show(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     if args.interval <= 0:
-        from .main import UsageError
-
         raise UsageError("--interval must be more than 0 seconds")
     registry = MutexRegistry.for_directory(paths.lock_directory())
     if not args.watch:
@@ -111,8 +110,6 @@ def _duration(seconds: float) -> str:
 # -- with -----------------------------------------------------------------------------------------
 
 def hold_while_running(args: argparse.Namespace, paths: StrongroomPaths) -> int:
-    from .main import UsageError
-
     get_store_type(args.store_type)
     command = args.child_command
     if not command:

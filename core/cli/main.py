@@ -17,15 +17,12 @@ from ..mutex import LockDirectoryError, MutexError, MutexTimeout
 from ..paths import resolve_paths
 from ..store_types import StoreTypeError
 from . import locks
+from .usage import UsageError
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_MUTEX_TIMEOUT = 75  # EX_TEMPFAIL: try again later
 EXIT_INTERRUPTED = 130
-
-
-class UsageError(Exception):
-    """A command line that cannot be carried out as written."""
 
 
 class _Parser(argparse.ArgumentParser):

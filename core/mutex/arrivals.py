@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..identity import Liveness
@@ -67,9 +67,10 @@ class ArrivalQueue:
             cls._last_ticket = max(time.time_ns(), cls._last_ticket + 1)
             return cls._last_ticket
 
-    def join(self, record: MutexRecord) -> Waiter:
+    def join(self, fields: dict) -> Waiter:
+        """Queue a new waiter whose record has ``fields`` and a fresh ticket."""
         ticket = self._next_ticket()
-        waiter = Waiter(ticket, replace(record, ticket=ticket), self._lockdir.file_mode)
+        waiter = Waiter(ticket, MutexRecord(**fields, ticket=ticket), self._lockdir.file_mode)
         self._here[ticket] = waiter
         return waiter
 

@@ -63,6 +63,8 @@ class LockDirectory:
 
     def ensure(self) -> None:
         """Create the directory with the scope's permissions, or check an existing one."""
+        if os.path.lexists(self.path) and not self.path.is_dir():
+            raise LockDirectoryError(f"the lock directory {self.path} is not a directory; remove it or choose another")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as error:

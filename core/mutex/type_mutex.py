@@ -154,7 +154,7 @@ class StoreTypeMutex:
         me = threading.current_thread()
         now = time.time()
         identity = this_process()
-        template = MutexRecord(
+        fields = dict(
             store_type=self.store_type, job_id=owner.job_id, operation=owner.operation, store=owner.store,
             host=identity.host, pid=identity.pid, process_start=identity.start,
             pid_namespace=identity.pid_namespace, thread=me.name, thread_id=me.ident or 0,
@@ -166,7 +166,7 @@ class StoreTypeMutex:
                     f"thread {me.name} already holds mutex {self.name} (job {self._hold.record.job_id}); "
                     "release it before asking again"
                 )
-            waiter = self._queue.join(template)
+            waiter = self._queue.join(fields)
         try:
             hold = self._wait_for_turn_and_lock(waiter, deadline, timeout, cancelled)
         finally:
@@ -263,8 +263,10 @@ class StoreTypeMutex:
             why = "its process has died" if state is Liveness.DEAD else "its process no longer held the lock"
             notes.append(f"mutex {self.name} was abandoned by {previous.describe()}: {why}")
             log.warning("%s", notes[-1])
-        now = time.time()
-        record = replace(waiter.record, since=now, heartbeat=now, ticket=0)
+        record = waiter.record
+        if waiter.path is not None:  # it waited: it holds from now on
+            now = time.time()
+            record = replace(record, since=now, heartbeat=now)
         try:
             write_record(path, record, self.lockdir.file_mode)
         except OSError as error:

@@ -1,0 +1,81 @@
+"""Shared fixtures: an offscreen Qt platform, a private lock directory, CLI runners."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+from strongroom.core.identity import this_process
+from strongroom.core.mutex import LockDirectory, MutexRecord, MutexRegistry
+
+CLI = [sys.executable, "-m", "strongroom.core.cli.main"]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def lockdir(home: Path) -> LockDirectory:
+    return LockDirectory(home / "locks")
+
+
+@pytest.fixture
+def registry(lockdir: LockDirectory) -> MutexRegistry:
+    """A registry of its own (not the process-wide one), so tests cannot see each other."""
+    return MutexRegistry(lockdir)
+
+
+def cli(home: Path, *args: str, timeout: float = 30, **kwargs) -> subprocess.CompletedProcess[str]:
+    """Run the strongroom CLI to completion with --home."""
+    return subprocess.run([*CLI, "--home", str(home), *args], capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+
+
+def cli_status(home: Path) -> dict[str, dict]:
+    """`strongroom locks --json`, keyed by store type."""
+    result = cli(home, "locks", "--json")
+    assert result.returncode == 0, result.stderr
+    return {entry["store_type"]: entry for entry in json.loads(result.stdout)}
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.02) -> object:
+    """Poll ``condition`` until it is truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {condition}")
+        time.sleep(interval)  # polling another process's state; the deadline bounds it
+
+
+def fake_record(store_type: str, **changes) -> MutexRecord:
+    """A holder record as this process would write it, with fields changed."""
+    me = this_process()
+    now = time.time()
+    fields = dict(store_type=store_type, job_id="job-x", operation="backup", store="docs", host=me.host,
+                  pid=me.pid, process_start=me.start, pid_namespace=me.pid_namespace, thread="Worker",
+                  thread_id=1, since=now, heartbeat=now)
+    fields.update(changes)
+    return MutexRecord(**fields)
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(timeout=30)
+    return child.pid

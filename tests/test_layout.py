@@ -1,0 +1,49 @@
+"""The architecture holds: core never imports Qt, and mutex names always contain the store type."""
+
+from __future__ import annotations
+
+import itertools
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import strongroom.core
+from strongroom.core.mutex import LockDirectory, mutex_name
+from strongroom.core.store_types import StoreTypeError, check_type_name, registered_type_names
+
+
+def test_core_never_imports_qt():
+    modules = [info.name for info in pkgutil.walk_packages(strongroom.core.__path__, "strongroom.core.")]
+    assert "strongroom.core.mutex.type_mutex" in modules
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'PyQt')))\n"
+        "print(','.join(qt))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_folder_and_sqlite_are_registered_from_the_start():
+    assert {"folder", "sqlite"} <= set(registered_type_names())
+
+
+@pytest.mark.parametrize("first, second", list(itertools.combinations(registered_type_names(), 2)))
+def test_two_store_types_never_share_a_mutex(first, second, tmp_path):
+    lockdir = LockDirectory(tmp_path)
+    assert first in mutex_name(first) and second in mutex_name(second)
+    assert mutex_name(first) != mutex_name(second)
+    for path_of in (lockdir.lock_path, lockdir.holder_path, lockdir.waiting_dir):
+        assert path_of(first) != path_of(second)
+        # Not even a case-insensitive file system may fold them together.
+        assert str(path_of(first)).lower() != str(path_of(second)).lower()
+
+
+@pytest.mark.parametrize("bad", ["", "Folder", "a.b", "../x", "x/y", "a" * 33, "1abc", "sp ace", None])
+def test_malformed_type_names_are_refused(bad):
+    with pytest.raises(StoreTypeError, match="not a valid store type name"):
+        check_type_name(bad)
