@@ -89,10 +89,30 @@ def this_process() -> ProcessIdentity:
     return _this_process(os.getpid())
 
 
+def _windows_pid_exists(pid: int) -> bool:
+    # os.kill(pid, 0) would *terminate* the process on Windows: ask the kernel instead.
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED: it exists
+    try:
+        code = wintypes.DWORD()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
 def pid_exists(pid: int) -> bool:
     """Whether a process with this pid exists on this host (a permission error means it does)."""
     if pid <= 0:
         return False
+    if sys.platform == "win32":
+        return _windows_pid_exists(pid)
     try:
         os.kill(pid, 0)
     except OSError as error:

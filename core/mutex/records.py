@@ -5,6 +5,10 @@ whole record or none. Readers never trust what they find: the lock directory may
 shared by several administrators and may hold truncated, non-JSON, huge or wrongly
 typed files, links or FIFOs. ``read_record`` turns all of those into a
 ``MalformedRecord`` error that names the file, never anything else.
+
+filelock's own ``OwnerRecord`` describes its soft-lock markers (pid, host, token) and
+its native locks keep no owner record at all; a backup console needs more -- the job,
+operation, store and thread -- so Strongroom writes its own record beside the lock.
 """
 
 from __future__ import annotations
