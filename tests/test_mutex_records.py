@@ -140,3 +140,21 @@ def test_lock_files_are_never_deleted(registry, lockdir):
         with registry.acquire("folder", OWNER, timeout=1):
             inode = lockdir.lock_path("folder").stat().st_ino
     assert lockdir.lock_path("folder").stat().st_ino == inode
+
+
+def test_the_heartbeat_thread_beats_its_members():
+    import threading
+
+    from strongroom.core.mutex.heartbeat import Heartbeat
+
+    class Member:
+        def __init__(self) -> None:
+            self.beats = threading.Event()
+
+        def beat(self, now: float) -> None:
+            self.beats.set()
+
+    heartbeat, member = Heartbeat(interval=0.01), Member()
+    heartbeat.add(member)
+    assert member.beats.wait(10)
+    heartbeat.discard(member)

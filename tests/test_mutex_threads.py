@@ -74,6 +74,8 @@ def test_simultaneous_jobs_on_several_store_types_never_hang(registry):
         spans = sorted((a, b) for t, a, b in checker.intervals if t == store_type)
         assert all(prev[1] <= nxt[0] for prev, nxt in zip(spans, spans[1:])), f"two holders of {store_type}"
     assert all(status.state == "free" and not status.waiters for status in registry.status())
+    for store_type in types:  # every waiter record was removed again
+        assert not list(registry.lockdir.waiting_dir(store_type).glob("*.json"))
 
 
 def test_different_store_types_never_wait_for_each_other(registry):
