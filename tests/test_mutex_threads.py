@@ -245,3 +245,23 @@ def test_listeners_hear_every_change_of_this_process(registry):
         assert heard == ["folder"]
     assert heard == ["folder", "folder"]
     registry.remove_listener(heard.append)
+
+
+@pytest.mark.parametrize("fields", [dict(operation="frobnicate"), dict(job_id=""), dict(store="s" * 300),
+                                    dict(job_id=7)])
+def test_an_owner_that_would_make_an_unreadable_record_is_refused(fields):
+    with pytest.raises(ValueError):
+        MutexOwner(**{"job_id": "j", "operation": "backup", "store": "s", **fields})
+
+
+def test_a_long_thread_name_still_makes_a_readable_record(registry):
+    seen = []
+
+    def job() -> None:
+        with registry.acquire("folder", owner("j"), timeout=1):
+            seen.append({s.store_type: s for s in registry.status()}["folder"])
+
+    thread = threading.Thread(target=job, name="t" * 1000)
+    thread.start()
+    thread.join(10)
+    assert seen[0].state == "held" and seen[0].holder.thread == "t" * 256

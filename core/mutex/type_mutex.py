@@ -32,7 +32,7 @@ from .arrivals import ArrivalQueue, Waiter
 from .errors import AlreadyHeldError, MutexCancelled, MutexError, MutexTimeout, NotOwnerError
 from .heartbeat import HEARTBEAT
 from .lockdir import LockDirectory, mutex_name
-from .records import MalformedRecord, MutexRecord, read_record, remove_record, write_record
+from .records import MAX_TEXT, OPERATIONS, MalformedRecord, MutexRecord, read_record, remove_record, write_record
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +45,22 @@ CancelCheck = Callable[[], bool]
 
 @dataclass(frozen=True)
 class MutexOwner:
-    """What a job tells the engine about itself when it asks for a mutex."""
+    """What a job tells the engine about itself when it asks for a mutex.
+
+    Checked here, so that no record is ever written that a reader would reject.
+    """
 
     job_id: str
     operation: str
     store: str
+
+    def __post_init__(self) -> None:
+        if self.operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {self.operation!r}; use one of: {', '.join(OPERATIONS)}")
+        for name in ("job_id", "store"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
+                raise ValueError(f"{name} must be a non-empty string of at most {MAX_TEXT} characters, not {value!r}")
 
 
 class Hold:
@@ -157,7 +168,7 @@ class StoreTypeMutex:
         fields = dict(
             store_type=self.store_type, job_id=owner.job_id, operation=owner.operation, store=owner.store,
             host=identity.host, pid=identity.pid, process_start=identity.start,
-            pid_namespace=identity.pid_namespace, thread=me.name, thread_id=me.ident or 0,
+            pid_namespace=identity.pid_namespace, thread=me.name[:MAX_TEXT] or "?", thread_id=me.ident or 0,
             since=now, heartbeat=now,
         )
         with self._cond:
