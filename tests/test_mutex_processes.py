@@ -130,3 +130,38 @@ def test_break_asks_first_and_refuses_a_live_local_holder(home, registry, lockdi
         refused = cli(home, "locks", "break", "sqlite", "--force")
         assert refused.returncode == 1 and "live process" in refused.stderr
         assert cli_status(home)["sqlite"]["holder"]["job_id"] == "live"
+
+
+LOOP = """
+import sys, time
+from strongroom.core.mutex import LockDirectory, MutexOwner, MutexRegistry
+registry = MutexRegistry(LockDirectory(sys.argv[1]))
+store_type, name, log = sys.argv[2], sys.argv[3], sys.argv[4]
+with open(log, "a") as out:
+    for n in range(15):
+        with registry.acquire(store_type, MutexOwner(f"{name}-{n}", "backup", name), timeout=60):
+            start = time.time()
+            sum(range(20000))
+            out.write(f"{start} {time.time()} {name}-{n}\\n")
+            out.flush()
+"""
+
+
+def test_many_processes_on_two_types_never_overlap_within_a_type(home, tmp_path):
+    logs = {"folder": tmp_path / "folder.log", "sqlite": tmp_path / "sqlite.log"}
+    processes = [
+        subprocess.Popen([sys.executable, "-c", LOOP, str(home / "locks"), store_type, f"{store_type}{n}",
+                          str(logs[store_type])], stderr=subprocess.PIPE, text=True)
+        for n in range(3) for store_type in logs
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    for store_type, log in logs.items():
+        intervals = spans(log)
+        assert len(intervals) == 45
+        for (_, end, a), (start, _, b) in zip(intervals, intervals[1:]):
+            assert end <= start, f"{a} and {b} held strongroom.{store_type} at once"
+    folder, sqlite = spans(logs["folder"]), spans(logs["sqlite"])
+    assert folder[0][0] < sqlite[-1][1] and sqlite[0][0] < folder[-1][1], "the two types did not run side by side"
+    assert cli_status(home)["folder"]["state"] == "free" and cli_status(home)["sqlite"]["state"] == "free"
