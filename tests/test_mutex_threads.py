@@ -265,3 +265,14 @@ def test_a_long_thread_name_still_makes_a_readable_record(registry):
     thread.start()
     thread.join(10)
     assert seen[0].state == "held" and seen[0].holder.thread == "t" * 256
+
+
+def test_a_thread_that_ends_while_holding_never_leaves_the_mutex_stuck(registry):
+    careless = threading.Thread(target=lambda: registry.acquire("folder", owner("careless"), timeout=1),
+                                name="careless")
+    careless.start()
+    careless.join(10)
+    with registry.acquire("folder", owner("next"), timeout=5) as hold:
+        assert hold.abandoned is not None and hold.abandoned.job_id == "careless"
+        assert any("thread careless ended without releasing" in note for note in hold.notes)
+    assert {s.store_type: s.state for s in registry.status()}["folder"] == "free"

@@ -73,6 +73,7 @@ class Hold:
         self.abandoned = abandoned
         self.notes = notes
         self.thread_id = record.thread_id
+        self.thread = threading.current_thread()
         self.acquired_at = time.monotonic()
         self.released = False
         self.lock = threading.Lock()
@@ -132,9 +133,12 @@ class StoreTypeMutex:
         self._queue = ArrivalQueue(lockdir, store_type)
         self._hold: Hold | None = None
         self._holder_path = str(lockdir.holder_path(store_type))
+        # Not thread-local: the in-process queue lets one thread at a time near the OS lock,
+        # owner-only release is checked here, and a hold left by a thread that ended can
+        # then still be given back by another thread.
         self._file_lock = filelock.FileLock(
             lockdir.lock_path(store_type),
-            thread_local=True,
+            thread_local=False,
             preserve_lock_file=True,
             mode=lockdir.file_mode,
         )
@@ -209,6 +213,9 @@ class StoreTypeMutex:
         """Block until no thread of this process holds the mutex or arrived earlier."""
         with self._cond:
             while self._hold is not None or not self._queue.first_here(waiter):
+                if self._hold is not None and not self._hold.thread.is_alive():
+                    self._free_hold_of_ended_thread(self._hold)
+                    continue
                 self._publish(waiter)
                 self._check_wait(deadline, timeout, cancelled)
                 self._cond.wait(min(RECHECK_INTERVAL, max(0.0, deadline - time.monotonic())))
@@ -271,7 +278,12 @@ class StoreTypeMutex:
             if state is Liveness.FOREIGN:
                 raise _BlockedByForeignHolder()
             abandoned = previous
-            why = "its process has died" if state is Liveness.DEAD else "its process no longer held the lock"
+            if state is Liveness.DEAD:
+                why = "its process has died"
+            elif previous.pid == this_process().pid:
+                why = f"its thread {previous.thread} ended without releasing it"
+            else:
+                why = "its process no longer held the lock"
             notes.append(f"mutex {self.name} was abandoned by {previous.describe()}: {why}")
             log.warning("%s", notes[-1])
         record = waiter.record
@@ -305,6 +317,21 @@ class StoreTypeMutex:
             return MutexTimeout(self.name, timeout, None, f"queued behind {earlier.describe()}")
         return MutexTimeout(self.name, timeout, None,
                             f"held by a process that left no owner record (lock file {self.lockdir.lock_path(self.store_type)})")
+
+    def _free_hold_of_ended_thread(self, hold: Hold) -> None:
+        """A thread ended while holding (it did not use ``with``): give the OS lock back.
+
+        Its record stays, so the next holder is told whose hold it takes over. Called
+        with the condition held.
+        """
+        with hold.lock:
+            if not hold.released:
+                hold.released = True
+                self._file_lock.release()  # not thread-local: any thread of this process may
+                log.warning("thread %s ended while holding mutex %s for job %s",
+                            hold.record.thread, self.name, hold.record.job_id)
+        HEARTBEAT.discard(hold)
+        self._hold = None
 
     # -- release ------------------------------------------------------------------------------
 
