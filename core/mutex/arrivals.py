@@ -103,14 +103,14 @@ class ArrivalQueue:
             names = sorted(os.listdir(self._dir))
         except OSError:
             return None
+        for gone in self._cache.keys() - set(names):
+            del self._cache[gone]
         me = os.getpid()
         now = time.time()
-        seen = set()
         for name in names:
             match = WAITER_FILE.fullmatch(name)
             if match is None:
                 continue
-            seen.add(name)
             if int(match.group(1)) >= ticket:
                 break
             if int(match.group(2)) == me:
@@ -123,8 +123,6 @@ class ArrivalQueue:
                 remove_record(self._dir / name)
             elif state is Liveness.ALIVE or now - record.heartbeat < FOREIGN_WAITER_GRACE:
                 return record
-        for stale in self._cache.keys() - seen:
-            del self._cache[stale]
         return None
 
     def _read(self, name: str) -> MutexRecord | None:

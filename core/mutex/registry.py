@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from ..store_types import check_type_name, registered_type_names
 from .errors import MutexError
 from .lockdir import LockDirectory
-from .records import MutexRecord
 from .status import MutexStatus, snapshot
 from .type_mutex import CancelCheck, Hold, MutexOwner, StoreTypeMutex
 
@@ -36,10 +35,6 @@ class MultiHold:
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
-
-    @property
-    def abandoned(self) -> tuple[MutexRecord, ...]:
-        return tuple(hold.abandoned for hold in self.holds if hold.abandoned is not None)
 
     def release(self) -> None:
         errors = []

@@ -74,7 +74,6 @@ class Hold:
         self.notes = notes
         self.thread_id = record.thread_id
         self.thread = threading.current_thread()
-        self.acquired_at = time.monotonic()
         self.released = False
         self.lock = threading.Lock()
 
