@@ -1,0 +1,31 @@
+"""The backup-set format: a tar stream inside zstd, with a manifest for random access.
+
+``zstd -dc SET | tar -x`` restores a set without Strongroom; Strongroom itself reads any
+member straight from its frame (see manifest.py) and verifies every byte (verify.py).
+"""
+
+from .errors import ArchiveError, DamagedSet, HostileSet, TargetFull
+from .manifest import MANIFEST_MEMBER, SET_SUFFIX, Entry, SetManifest, parse_manifest, sidecar_path
+from .reader import SetReader
+from .verify import VerifyReport, verify_set
+from .writer import SetWriter, fsync_directory, target_error, temporary_name
+
+__all__ = [
+    "MANIFEST_MEMBER",
+    "SET_SUFFIX",
+    "ArchiveError",
+    "DamagedSet",
+    "Entry",
+    "HostileSet",
+    "SetManifest",
+    "SetReader",
+    "SetWriter",
+    "TargetFull",
+    "VerifyReport",
+    "fsync_directory",
+    "parse_manifest",
+    "sidecar_path",
+    "target_error",
+    "temporary_name",
+    "verify_set",
+]

@@ -1,0 +1,176 @@
+"""Reading a backup set: its manifest, and any member without decompressing what precedes it."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import zstandard
+
+from . import tar_format
+from .errors import ArchiveError, DamagedSet
+from .manifest import MANIFEST_MEMBER, MAX_MANIFEST_BYTES, Entry, SetManifest, parse_manifest, sidecar_path
+from .zstd_frames import TRAILER, frame_stream, read_trailer
+
+CHUNK = 1 << 20
+
+
+def open_for_reading(path: Path) -> BinaryIO:
+    try:
+        return open(path, "rb")  # noqa: SIM115 - owned by SetReader
+    except FileNotFoundError:
+        raise ArchiveError(f"the set file {path} does not exist: it was moved or deleted; "
+                           "run 'strongroom sets' to see the sets that remain") from None
+    except IsADirectoryError:
+        raise ArchiveError(f"{path} is a folder, not a set file") from None
+    except OSError as error:
+        raise ArchiveError(f"cannot read the set file {path} ({error.strerror}): check its permissions") from None
+
+
+class SetReader:
+    """An open set file and its manifest (from the sidecar, else from inside the set)."""
+
+    def __init__(self, path: Path, manifest: SetManifest | None = None, *, load: bool = True) -> None:
+        """Open ``path``; with ``load=False`` the caller picks the manifest with ``use``."""
+        self.path = path
+        self._fh = open_for_reading(path)
+        self.size = os.fstat(self._fh.fileno()).st_size
+        self.trailer_offset = read_trailer(self._fh, self.size)
+        self._stream = None
+        self._stream_frame = self._stream_position = -1
+        if manifest is not None or load:
+            try:
+                self.use(manifest or self._load_manifest())
+            except BaseException:
+                self.close()
+                raise
+
+    def use(self, manifest: SetManifest) -> None:
+        """Read members where ``manifest`` says they are."""
+        self.manifest = manifest
+        starts = {entry.frame_offset for entry in manifest.own_entries}
+        starts.add(manifest.manifest_frame_offset)
+        self._frame_starts = sorted(starts)
+
+    @property
+    def raw(self) -> BinaryIO:
+        """The open set file (for frame-level checks)."""
+        return self._fh
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> SetReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- manifest -------------------------------------------------------------------------
+
+    def _load_manifest(self) -> SetManifest:
+        sidecar = read_sidecar(self.path)
+        if sidecar is not None:
+            try:
+                return parse_manifest(sidecar, str(sidecar_path(self.path)))
+            except DamagedSet:
+                pass  # fall back on the copy inside the set; verify reports the sidecar
+        return self.internal_manifest()
+
+    def internal_manifest(self) -> SetManifest:
+        """The manifest stored as the set's last member (found through the index trailer)."""
+        if self.trailer_offset is None:
+            raise DamagedSet(f"the set {self.path} is truncated or not a Strongroom set (its index trailer is "
+                             "missing) and has no readable sidecar manifest: it cannot be restored by Strongroom")
+        stream = frame_stream(self._fh, self.trailer_offset, self.size - TRAILER.size)
+        try:
+            head = _read_exactly(stream, tar_format.BLOCK)
+            path, kind, size, _ = tar_format.parse_header(head)
+            if path != MANIFEST_MEMBER or kind != "file" or size > MAX_MANIFEST_BYTES:
+                raise ValueError(f"unexpected last member {path!r}")
+            return parse_manifest(_read_exactly(stream, size), f"inside {self.path}")
+        except (ValueError, zstandard.ZstdError) as error:
+            raise DamagedSet(f"the manifest inside {self.path} is damaged ({error}): the set cannot be read") from None
+
+    # -- members --------------------------------------------------------------------------
+
+    def frame_end(self, start: int) -> int:
+        index = bisect.bisect_right(self._frame_starts, start)
+        return self._frame_starts[index] if index < len(self._frame_starts) else self.size - TRAILER.size
+
+    def read_members(self, entries: Iterable[Entry]) -> Iterator[tuple[Entry, Iterator[bytes]]]:
+        """Yield each file entry with an iterator over its bytes, checked against its SHA-256.
+
+        Entries are read in set order, so members sharing a frame decompress it once.
+        Consume each byte iterator before asking for the next entry; it raises
+        DamagedSet naming the member if the bytes are not what was written.
+        """
+        ordered = sorted(entries, key=lambda entry: (entry.frame_offset, entry.data_offset))
+        for entry in ordered:
+            if entry.set_id != self.manifest.set_id or entry.type != "file":
+                raise ValueError(f"{entry.path} is not a file of set {self.manifest.set_id}")
+            yield entry, self._member_chunks(entry)
+
+    def _member_chunks(self, entry: Entry) -> Iterator[bytes]:
+        try:
+            if self._stream is None or self._stream_frame != entry.frame_offset or \
+                    self._stream_position > entry.data_offset:
+                self._stream = frame_stream(self._fh, entry.frame_offset, self.frame_end(entry.frame_offset))
+                self._stream_frame, self._stream_position = entry.frame_offset, 0
+            stream = self._stream
+            _skip(stream, entry.data_offset - self._stream_position)
+            self._stream_position = entry.data_offset
+            digest = hashlib.sha256()
+            remaining = entry.size
+            while remaining:
+                chunk = stream.read(min(CHUNK, remaining))
+                if not chunk:
+                    raise ValueError("the data ends early (the set is truncated)")
+                digest.update(chunk)
+                remaining -= len(chunk)
+                self._stream_position += len(chunk)
+                yield chunk
+        except (ValueError, zstandard.ZstdError) as error:
+            self._stream = None
+            raise DamagedSet(f"member {entry.path!r} of {self.path} is damaged: {error}", (entry.path,)) from None
+        if digest.hexdigest() != entry.sha256:
+            raise DamagedSet(f"member {entry.path!r} of {self.path} is damaged: its SHA-256 does not match the "
+                             "manifest", (entry.path,))
+
+    def read_file(self, entry: Entry) -> bytes:
+        """The whole content of one (small) member, checked."""
+        for _, chunks in self.read_members([entry]):
+            return b"".join(chunks)
+        return b""
+
+
+def read_sidecar(set_path: Path) -> bytes | None:
+    """The sidecar's bytes, or None when it is missing or unreadable."""
+    try:
+        with open(sidecar_path(set_path), "rb") as sidecar:
+            return sidecar.read(MAX_MANIFEST_BYTES + 1)
+    except OSError:
+        return None
+
+
+def _read_exactly(stream, count: int) -> bytes:
+    parts = []
+    while count:
+        chunk = stream.read(min(CHUNK, count))
+        if not chunk:
+            raise ValueError("the data ends early (the set is truncated)")
+        parts.append(chunk)
+        count -= len(chunk)
+    return b"".join(parts)
+
+
+def _skip(stream, count: int) -> None:
+    while count > 0:
+        chunk = stream.read(min(CHUNK, count))
+        if not chunk:
+            raise ValueError("the data ends early (the set is truncated)")
+        count -= len(chunk)

@@ -1,0 +1,209 @@
+"""Writing a backup set: tar members into zstd frames that start at member boundaries.
+
+The set is written under a temporary name in the target folder, fsynced, and renamed
+into place only when complete, with its sidecar manifest renamed just before it, so a
+set file that exists is always whole. Any failure (or a cancel raised from the data
+callback) removes the temporary files: nothing partial is left behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import BinaryIO
+
+import zstandard
+
+from . import tar_format
+from .errors import ArchiveError, TargetFull
+from .manifest import MANIFEST_MEMBER, Entry, SetManifest, sidecar_path
+from .zstd_frames import trailer
+
+FRAME_TARGET = 4 << 20  # start a new frame after this many uncompressed bytes
+CHUNK = 1 << 20
+_FULL_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+DataCallback = Callable[[int], None]
+
+
+def temporary_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.partial")
+
+
+def fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems cannot fsync a directory; the data itself is synced
+        pass
+    finally:
+        os.close(fd)
+
+
+def target_error(error: OSError, path: Path) -> ArchiveError:
+    """Turn an OSError while writing ``path`` into a one-line message that says what to do."""
+    if error.errno in _FULL_ERRNOS:
+        return TargetFull(f"the target {path.parent} ran out of space ({error.strerror}) while writing "
+                          f"{path.name}; nothing was kept: free space there or choose another --target")
+    if isinstance(error, PermissionError) or error.errno == errno.EROFS:
+        return ArchiveError(f"cannot write to the target {path.parent} ({error.strerror}): "
+                            "make it writable or choose another --target")
+    return ArchiveError(f"writing {path} failed: {error.strerror or error}; nothing was kept")
+
+
+class SetWriter:
+    """Writes one set file. Use as a context manager; call ``finish`` to keep it."""
+
+    def __init__(self, path: Path, *, set_id: str, level: int = 3, threads: int = 0,
+                 frame_target: int = FRAME_TARGET) -> None:
+        self.path = path
+        self.set_id = set_id
+        self.frame_target = frame_target
+        self.entries: list[Entry] = []
+        self._temporary = temporary_name(path)
+        self._sidecar_temporary = temporary_name(sidecar_path(path))
+        self._buffer = bytearray(CHUNK)
+        threads = threads if threads else (os.cpu_count() or 1)
+        compressor = zstandard.ZstdCompressor(level=level, threads=threads if threads > 1 else 0,
+                                              write_checksum=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh: BinaryIO = open(self._temporary, "xb")  # noqa: SIM115 - closed in finish/abort
+        except OSError as error:
+            raise target_error(error, path) from None
+        self._zstd = compressor.stream_writer(self._fh, closefd=False, write_size=CHUNK)
+        self._frame_offset = 0
+        self._frame_position = 0
+        self._done = False
+
+    # -- members --------------------------------------------------------------------------
+
+    def add_dir(self, meta: Entry) -> Entry:
+        return self._add_bodiless(meta)
+
+    def add_symlink(self, meta: Entry) -> Entry:
+        return self._add_bodiless(meta)
+
+    def add_file(self, meta: Entry, source: BinaryIO, on_data: DataCallback | None = None) -> tuple[Entry, bool]:
+        """Store ``meta.size`` bytes read from ``source``.
+
+        Returns the stored entry and whether the source ended early (it shrank while
+        being read; the rest is zero-filled so the tar stream stays valid).
+        """
+        entry = self._start_member(meta)
+        digest = hashlib.sha256()
+        remaining = meta.size
+        view = memoryview(self._buffer)
+        short = False
+        while remaining:
+            count = source.readinto(view[: min(CHUNK, remaining)])
+            if not count:
+                short = True
+                count = min(CHUNK, remaining)
+                view[:count] = bytes(count)
+            piece = view[:count]
+            digest.update(piece)
+            self._write(piece)
+            remaining -= count
+            if on_data is not None:
+                on_data(count)
+        self._write(bytes(tar_format.padding(meta.size)))
+        entry = replace(entry, sha256=digest.hexdigest())
+        self.entries.append(entry)
+        return entry, short
+
+    def _add_bodiless(self, meta: Entry) -> Entry:
+        entry = self._start_member(replace(meta, size=0))
+        self.entries.append(entry)
+        return entry
+
+    def _start_member(self, meta: Entry) -> Entry:
+        if self._frame_position and (self._frame_position >= self.frame_target or meta.size >= self.frame_target):
+            self._end_frame()
+        header = tar_format.header(meta.path, meta.type, size=meta.size, mode=meta.mode,
+                                   mtime=meta.mtime_ns // 1_000_000_000, uid=meta.uid, gid=meta.gid,
+                                   target=meta.target or "")
+        header_offset = self._frame_position
+        self._write(header)
+        return replace(meta, set_id=self.set_id, frame_offset=self._frame_offset, header_offset=header_offset,
+                       data_offset=self._frame_position)
+
+    def _write(self, data: bytes | memoryview) -> None:
+        try:
+            self._zstd.write(data)
+        except OSError as error:
+            raise target_error(error, self.path) from None
+        self._frame_position += len(data)
+
+    def _end_frame(self) -> None:
+        try:
+            self._zstd.flush(zstandard.FLUSH_FRAME)
+            self._frame_offset = self._fh.tell()
+        except OSError as error:
+            raise target_error(error, self.path) from None
+        self._frame_position = 0
+
+    # -- completion -----------------------------------------------------------------------
+
+    def finish(self, manifest: SetManifest) -> SetManifest:
+        """Write the manifest member, end the stream, sync and rename; return the final manifest."""
+        try:
+            if self._frame_position:
+                self._end_frame()
+            manifest = manifest.with_frame_offset(self._frame_offset)
+            document = manifest.to_bytes()
+            self._write(tar_format.header(MANIFEST_MEMBER, "file", size=len(document), mode=0o644,
+                                          mtime=int(os.path.getmtime(self._temporary))))
+            self._write(document)
+            self._write(bytes(tar_format.padding(len(document))) + tar_format.END_OF_ARCHIVE)
+            self._end_frame()
+            self._fh.write(trailer(manifest.manifest_frame_offset))
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            with open(self._sidecar_temporary, "xb") as sidecar:
+                sidecar.write(document)
+                sidecar.flush()
+                os.fsync(sidecar.fileno())
+            os.replace(self._sidecar_temporary, sidecar_path(self.path))
+            self._sidecar_temporary = sidecar_path(self.path)  # an abort from here on removes it
+            os.replace(self._temporary, self.path)
+            fsync_directory(self.path.parent)
+        except OSError as error:
+            self.abort()
+            raise target_error(error, self.path) from None
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
+        return manifest
+
+    @property
+    def stored_bytes(self) -> int:
+        return self._fh.tell() if not self._fh.closed else self.path.stat().st_size
+
+    def abort(self) -> None:
+        """Remove everything this writer created (safe to call more than once)."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._fh.close()
+        except OSError:
+            pass
+        for leftover in (self._temporary, self._sidecar_temporary):
+            try:
+                leftover.unlink()
+            except FileNotFoundError:
+                pass
+
+    def __enter__(self) -> SetWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None or not self._done:
+            self.abort()
