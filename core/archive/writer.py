@@ -49,7 +49,7 @@ def target_error(error: OSError, path: Path) -> ArchiveError:
     if error.errno in _FULL_ERRNOS:
         return TargetFull(f"the target {path.parent} ran out of space ({error.strerror}) while writing "
                           f"{path.name}; nothing was kept: free space there or choose another --target")
-    if isinstance(error, PermissionError) or error.errno == errno.EROFS:
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
         return ArchiveError(f"cannot write to the target {path.parent} ({error.strerror}): "
                             "make it writable or choose another --target")
     return ArchiveError(f"writing {path} failed: {error.strerror or error}; nothing was kept")

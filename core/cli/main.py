@@ -16,7 +16,10 @@ from .. import __version__
 from ..mutex import LockDirectoryError, MutexError, MutexTimeout
 from ..paths import resolve_paths
 from ..store_types import StoreTypeError
-from . import locks
+from ..archive import ArchiveError
+from ..catalog import CatalogError
+from ..stores import StoreError
+from . import backup, jobs, locks, restore, sets, stores
 from .usage import UsageError
 
 EXIT_FAILED = 1
@@ -41,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="user: private locks (default); machine: shared by several administrators")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    locks.add_parser(commands)
+    for command in (stores, backup, sets, restore, jobs, locks):
+        command.add_parser(commands)
     return parser
 
 
@@ -67,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MutexTimeout as error:
         print(f"strongroom: {error}", file=sys.stderr)
         return EXIT_MUTEX_TIMEOUT
-    except (MutexError, LockDirectoryError, ValueError) as error:
+    except (MutexError, LockDirectoryError, CatalogError, StoreError, ArchiveError, ValueError) as error:
         print(f"strongroom: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

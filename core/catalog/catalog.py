@@ -1,0 +1,181 @@
+"""The SQLite catalog: stores, complete backup sets and job history.
+
+Several processes use it at once (the console, CLI runs), so it runs in WAL mode with a
+busy timeout, and every operation opens its own short connection: nothing is shared
+between threads, and no transaction is held while a job works.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .records import CatalogError, JobRecord, SetRecord, Store, check_store_name
+from .schema import MIGRATIONS, SCHEMA_VERSION
+
+BUSY_TIMEOUT = 15.0
+
+
+def now_text() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Catalog:
+    """Opens (creating and migrating as needed) the catalog at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CatalogError(f"cannot create the data folder {path.parent} ({error.strerror}): "
+                               "check its permissions or use --home DIR") from None
+        self._migrate()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        except sqlite3.Error as error:
+            raise CatalogError(f"cannot open the catalog {self.path} ({error}): check the data folder") from None
+        try:
+            connection.row_factory = sqlite3.Row
+            yield connection
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.IntegrityError):
+                raise
+            raise CatalogError(f"the catalog {self.path} failed: {error}") from None
+        finally:
+            connection.close()
+
+    def _migrate(self) -> None:
+        with self._connect() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise CatalogError(f"the catalog {self.path} was written by a newer Strongroom (schema {version}, "
+                                   f"this one knows {SCHEMA_VERSION}): upgrade Strongroom")
+            if version == SCHEMA_VERSION:
+                return
+            connection.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
+            try:
+                version = connection.execute("PRAGMA user_version").fetchone()[0]
+                for number in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[number].split(";"):
+                        if statement.strip():
+                            connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        with self._connect() as connection:
+            return connection.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- stores ---------------------------------------------------------------------------
+
+    def add_store(self, name: str, store_type: str, path: str) -> Store:
+        check_store_name(name)
+        store = Store(name, store_type, path, now_text())
+        with self._connect() as connection:
+            try:
+                connection.execute("INSERT INTO stores VALUES (?, ?, ?, ?)",
+                                   (store.name, store.type, store.path, store.created))
+            except sqlite3.IntegrityError:
+                existing = self.get_store(name)
+                raise CatalogError(f"a store called {name!r} already exists ({existing.type} at {existing.path}): "
+                                   f"choose another name, or remove it first with 'strongroom store remove {name}'"
+                                   ) from None
+        return store
+
+    def get_store(self, name: str) -> Store:
+        with self._connect() as connection:
+            row = connection.execute("SELECT * FROM stores WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            known = ", ".join(store.name for store in self.list_stores()) or "none yet"
+            raise CatalogError(f"there is no store called {name!r} (stores: {known}); add it with "
+                               "'strongroom store add NAME --type TYPE PATH'")
+        return Store(**dict(row))
+
+    def list_stores(self) -> list[Store]:
+        with self._connect() as connection:
+            return [Store(**dict(row)) for row in connection.execute("SELECT * FROM stores ORDER BY name")]
+
+    def remove_store(self, name: str) -> Store:
+        """Forget a store; its sets stay on disk and in the catalog."""
+        store = self.get_store(name)
+        with self._connect() as connection:
+            connection.execute("DELETE FROM stores WHERE name = ?", (name,))
+        return store
+
+    # -- sets -----------------------------------------------------------------------------
+
+    def add_set(self, record: SetRecord) -> None:
+        names = [f.name for f in fields(SetRecord)]
+        with self._connect() as connection:
+            connection.execute(f"INSERT INTO sets ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                               [getattr(record, name) for name in names])
+
+    def get_set(self, set_id: str) -> SetRecord:
+        with self._connect() as connection:
+            row = connection.execute("SELECT * FROM sets WHERE id = ?", (set_id,)).fetchone()
+        if row is None:
+            raise CatalogError(f"there is no backup set {set_id!r}: run 'strongroom sets' to list the sets")
+        return SetRecord(**dict(row))
+
+    def list_sets(self, store: str | None = None) -> list[SetRecord]:
+        query = "SELECT * FROM sets" + (" WHERE store = ?" if store else "") + " ORDER BY created, id"
+        with self._connect() as connection:
+            return [SetRecord(**dict(row)) for row in connection.execute(query, (store,) if store else ())]
+
+    def latest_set(self, store: str) -> SetRecord:
+        sets = self.list_sets(store)
+        if not sets:
+            raise CatalogError(f"store {store!r} has no backup set yet: run 'strongroom backup {store}' first")
+        return sets[-1]
+
+    def mark_verified(self, set_id: str, when: str | None = None) -> None:
+        with self._connect() as connection:
+            connection.execute("UPDATE sets SET verified = ? WHERE id = ?", (when or now_text(), set_id))
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def save_job(self, job: JobRecord) -> None:
+        """Insert or update a job's history row."""
+        values = job.public_dict()
+        values["warnings"] = json.dumps(values["warnings"])
+        names = list(values)
+        with self._connect() as connection:
+            connection.execute(
+                f"INSERT INTO jobs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+                f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{name} = excluded.{name}' for name in names[1:])}",
+                [values[name] for name in names])
+
+    def list_jobs(self, limit: int = 200) -> list[JobRecord]:
+        with self._connect() as connection:
+            rows = connection.execute("SELECT * FROM jobs ORDER BY created DESC, id DESC LIMIT ?", (limit,))
+            return [_job(row) for row in rows]
+
+    def get_job(self, job_id: str) -> JobRecord:
+        with self._connect() as connection:
+            row = connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise CatalogError(f"there is no job {job_id!r}: run 'strongroom jobs' to list them")
+        return _job(row)
+
+    def integrity_check(self) -> str:
+        with self._connect() as connection:
+            return connection.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _job(row: sqlite3.Row) -> JobRecord:
+    values = dict(row)
+    values["warnings"] = json.loads(values["warnings"])
+    return JobRecord(**values)

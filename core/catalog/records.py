@@ -1,0 +1,73 @@
+"""What the catalog stores: stores, backup sets and jobs, as plain records."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+STORE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class CatalogError(Exception):
+    """A catalog that cannot be opened, or a name or id it does not know."""
+
+
+def check_store_name(name: str) -> str:
+    if not isinstance(name, str) or not STORE_NAME.fullmatch(name):
+        raise CatalogError(f"{name!r} is not a valid store name: use 1-64 letters, digits, '.', '_' or '-', "
+                           "starting with a letter or digit")
+    return name
+
+
+@dataclass(frozen=True)
+class Store:
+    name: str
+    type: str
+    path: str
+    created: str
+
+    def public_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SetRecord:
+    """A complete backup set (the catalog never holds an incomplete one)."""
+
+    id: str
+    store: str
+    store_type: str
+    kind: str
+    parent: str | None
+    created: str
+    path: str
+    files: int
+    bytes: int
+    stored_bytes: int
+    manifest_sha256: str
+    verified: str | None = None
+
+    def public_dict(self) -> dict:
+        return {key: getattr(self, key) for key in ("id", "store", "store_type", "kind", "parent", "created",
+                                                    "path", "files", "bytes", "stored_bytes", "verified")}
+
+
+@dataclass
+class JobRecord:
+    """One job's history row; updated as the job moves through its states."""
+
+    id: str
+    operation: str
+    store: str
+    state: str
+    created: str
+    started: str | None = None
+    finished: str | None = None
+    bytes: int = 0
+    files: int = 0
+    set_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def public_dict(self) -> dict:
+        return asdict(self)

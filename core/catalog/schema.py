@@ -1,0 +1,50 @@
+"""The catalog's schema as numbered migrations (``PRAGMA user_version`` is the level).
+
+Append a migration to change the schema; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: stores, sets, jobs
+    """
+    CREATE TABLE stores (
+        name TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        path TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE sets (
+        id TEXT PRIMARY KEY,
+        store TEXT NOT NULL,
+        store_type TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('full', 'incremental')),
+        parent TEXT REFERENCES sets(id),
+        created TEXT NOT NULL,
+        path TEXT NOT NULL,
+        files INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        stored_bytes INTEGER NOT NULL,
+        manifest_sha256 TEXT NOT NULL,
+        verified TEXT
+    );
+    CREATE INDEX sets_by_store ON sets(store, created);
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        operation TEXT NOT NULL,
+        store TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created TEXT NOT NULL,
+        started TEXT,
+        finished TEXT,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        files INTEGER NOT NULL DEFAULT 0,
+        set_id TEXT,
+        warnings TEXT NOT NULL DEFAULT '[]',
+        error TEXT
+    );
+    CREATE INDEX jobs_by_created ON jobs(created);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

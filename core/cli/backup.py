@@ -1,0 +1,69 @@
+"""``strongroom backup NAME...``: back up stores, one job per store, all at the same time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..engine import Engine
+from ..jobs import BackupOptions, Job, JobState, run_simultaneously
+from ..jobs.job import DEFAULT_MUTEX_TIMEOUT
+from ..paths import StrongroomPaths
+from ..units import human_bytes
+from .progress_display import ProgressDisplay
+from .usage import UsageError
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "backup", help="back up one or more stores (simultaneously)",
+        description="Back up each NAME in its own job, all at the same time; jobs on stores of the same type take "
+                    "turns on that type's mutex. Exit 0 when every job succeeded (warnings allowed), 1 otherwise.")
+    parser.add_argument("names", nargs="+", metavar="NAME")
+    parser.add_argument("--incremental", action="store_true", help="store only what changed since the last set")
+    parser.add_argument("--target", metavar="DIR", help="where to write the sets (default: the data folder)")
+    parser.add_argument("--no-verify", action="store_true", help="do not read the set back after writing it")
+    parser.add_argument("--level", type=int, default=3, metavar="N", help="zstd compression level 1-22 (default 3)")
+    parser.add_argument("--threads", type=int, default=0, metavar="N", help="compression threads (default: one per CPU)")
+    parser.add_argument("--wait", type=float, default=DEFAULT_MUTEX_TIMEOUT, metavar="S",
+                        help=f"seconds a job may wait for its mutex (default {DEFAULT_MUTEX_TIMEOUT:g})")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per job")
+    parser.set_defaults(handler=backup)
+
+
+def job_summary(job: Job) -> dict:
+    return {"job_id": job.id, "store": job.store_name, "state": job.state.value, "set_id": job.set_id,
+            "files": job.progress.files_done, "bytes": job.progress.bytes_done, "warnings": list(job.warnings),
+            "error": job.error}
+
+
+def print_outcome(jobs: list[Job], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps([job_summary(job) for job in jobs], indent=2))
+    else:
+        for job in jobs:
+            detail = job.error or (f"set {job.set_id}, {job.progress.files_done} files, "
+                                   f"{human_bytes(job.progress.bytes_done)}" if job.set_id else "")
+            print(f"{job.store_name}: {job.state.label}" + (f" — {detail}" if detail else ""))
+            for warning in job.warnings:
+                print(f"  warning: {warning}")
+    failed = any(job.state not in (JobState.SUCCEEDED, JobState.WARNINGS) for job in jobs)
+    return 1 if failed else 0
+
+
+def backup(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    if len(set(args.names)) != len(args.names):
+        raise UsageError("a store is named twice; give each store once")
+    if not 1 <= args.level <= 22:
+        raise UsageError(f"--level {args.level} is out of range: use 1 (fastest) to 22 (smallest)")
+    if args.wait < 0:
+        raise UsageError("--wait must be 0 or more seconds")
+    engine = Engine(paths)
+    options = BackupOptions(incremental=args.incremental, target=Path(args.target).absolute() if args.target else None,
+                            verify=not args.no_verify, level=args.level, threads=args.threads)
+    stores = [engine.store(name) for name in args.names]  # every name checked before any job starts
+    jobs: list[Job] = [engine.backup_job(store.name, options, mutex_timeout=args.wait) for store in stores]
+    with ProgressDisplay(jobs):
+        run_simultaneously(jobs)
+    return print_outcome(jobs, args.json)

@@ -1,0 +1,85 @@
+"""``strongroom sets``, ``browse`` and ``verify``: what backup sets exist, hold, and whether they are intact."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime, timezone
+
+from ..engine import Engine
+from ..jobs import JobState
+from ..paths import StrongroomPaths
+from ..units import human_bytes
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    sets = commands.add_parser("sets", help="list backup sets", description="List the backup sets, oldest first.")
+    sets.add_argument("name", nargs="?", metavar="NAME", help="only the sets of this store")
+    sets.add_argument("--json", action="store_true")
+    sets.set_defaults(handler=list_sets)
+    browse = commands.add_parser("browse", help="list what a backup set holds",
+                                 description="List the files, folders and links of a set's point in time.")
+    browse.add_argument("set", metavar="SET_ID|FILE")
+    browse.add_argument("--json", action="store_true")
+    browse.set_defaults(handler=browse_set)
+    verify = commands.add_parser("verify", help="check every byte of a backup set",
+                                 description="Read a set and check every member against its manifest. "
+                                             "Exit 0 when intact, 1 when damaged.")
+    verify.add_argument("set", metavar="SET_ID|FILE")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=verify_set)
+
+
+def list_sets(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    engine = Engine(paths)
+    records = engine.catalog.list_sets(args.name)
+    if args.name and not records:
+        engine.store(args.name)  # an unknown name gets the catalog's message
+    if args.json:
+        print(json.dumps([record.public_dict() for record in records], indent=2))
+        return 0
+    if not records:
+        print("no backup sets yet: run 'strongroom backup NAME'")
+        return 0
+    for record in records:
+        verified = "verified" if record.verified else "not verified"
+        print(f"{record.id}  {record.kind:<11}  {record.created}  {record.files} files  "
+              f"{human_bytes(record.bytes)} -> {human_bytes(record.stored_bytes)}  {verified}")
+    return 0
+
+
+def _mtime(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def browse_set(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    manifest = Engine(paths).manifest_for(args.set)
+    if args.json:
+        print(json.dumps({"set_id": manifest.set_id, "store": manifest.store, "kind": manifest.kind,
+                          "parent": manifest.parent, "created": manifest.created, "deleted": list(manifest.deleted),
+                          "entries": [entry.public_dict() for entry in manifest.entries]}, indent=2))
+        return 0
+    print(f"set {manifest.set_id} of {manifest.store_type} store {manifest.store!r} ({manifest.kind}, "
+          f"{manifest.created}), {len(manifest.entries)} items")
+    for entry in manifest.entries:
+        size = str(entry.size) if entry.type == "file" else "-"
+        link = f" -> {entry.target}" if entry.type == "symlink" else ""
+        held = f"  (in {entry.set_id})" if entry.set_id != manifest.set_id else ""
+        print(f"{entry.type[0]} {entry.mode:04o} {size:>12} {_mtime(entry.mtime_ns)}  {entry.path}{link}{held}")
+    for path in manifest.deleted:
+        print(f"- deleted since the parent set: {path}")
+    return 0
+
+
+def verify_set(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    job = Engine(paths).verify_job(args.set)
+    job.run()
+    report = job.report
+    if args.json:
+        document = report.public_dict() if report else {"path": str(job.path), "ok": False, "problems": [job.error]}
+        print(json.dumps(document, indent=2))
+    elif job.state == JobState.SUCCEEDED:
+        print(report.summary() if report else "intact")
+    else:
+        print(f"strongroom: {job.error}")
+    return 0 if job.state == JobState.SUCCEEDED else 1

@@ -1,0 +1,95 @@
+"""The engine: one object that ties paths, catalog, mutexes and store drivers together.
+
+The CLI and the console both create one Engine and ask it for stores, sets and jobs;
+nothing else in them knows where files live or how a set is read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .archive import ArchiveError, SetManifest, SetReader, sidecar_path
+from .catalog import Catalog, CatalogError, SetRecord, Store
+from .jobs import BackupJob, BackupOptions, RestoreJob, VerifyJob
+from .jobs.job import DEFAULT_MUTEX_TIMEOUT
+from .mutex import MutexRegistry
+from .paths import StrongroomPaths
+from .restore import RestoreOptions
+from .stores import driver_for
+
+
+class Engine:
+    def __init__(self, paths: StrongroomPaths, registry: MutexRegistry | None = None) -> None:
+        self.paths = paths
+        self.catalog = Catalog(paths.catalog)
+        self.registry = registry or MutexRegistry.for_directory(paths.lock_directory())
+
+    @property
+    def default_target(self) -> Path:
+        return self.paths.default_target
+
+    # -- stores ---------------------------------------------------------------------------
+
+    def add_store(self, name: str, store_type: str, path: str) -> Store:
+        """Register a store after checking that ``path`` really is one of ``store_type``."""
+        absolute = driver_for(store_type).check_path(path)
+        return self.catalog.add_store(name, store_type, str(absolute))
+
+    def store(self, name: str) -> Store:
+        return self.catalog.get_store(name)
+
+    # -- sets -----------------------------------------------------------------------------
+
+    def open_set(self, set_id: str) -> SetReader:
+        record = self.catalog.get_set(set_id)
+        return SetReader(Path(record.path))
+
+    def load_manifest(self, record: SetRecord) -> SetManifest:
+        """A set's manifest (from its sidecar when intact, else from inside the set)."""
+        path = Path(record.path)
+        if not path.exists():
+            raise ArchiveError(f"the file of set {record.id} is missing ({path}): it was moved or deleted")
+        with SetReader(path) as reader:
+            manifest = reader.manifest
+        if manifest.set_id != record.id:
+            raise ArchiveError(f"{path} holds set {manifest.set_id}, not {record.id}: the file was replaced")
+        return manifest
+
+    def set_record(self, set_id: str) -> SetRecord:
+        return self.catalog.get_set(set_id)
+
+    def manifest_for(self, set_id_or_file: str) -> SetManifest:
+        """The manifest of a catalogued set, or of a set file given by path."""
+        try:
+            return self.load_manifest(self.catalog.get_set(set_id_or_file))
+        except CatalogError:
+            path = Path(set_id_or_file)
+            if not path.is_file() and not sidecar_path(path).is_file():
+                raise
+        with SetReader(path) as reader:
+            return reader.manifest
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def backup_job(self, store_name: str, options: BackupOptions = BackupOptions(), *,
+                   mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> BackupJob:
+        return BackupJob(self, self.store(store_name), options, mutex_timeout=mutex_timeout)
+
+    def restore_job(self, store_name: str, options: RestoreOptions = RestoreOptions(), *, set_id: str = "latest",
+                    mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> RestoreJob:
+        return RestoreJob(self, self._store_or_its_sets(store_name), options, set_id=set_id,
+                          mutex_timeout=mutex_timeout)
+
+    def _store_or_its_sets(self, name: str) -> Store:
+        """A registered store, or — for a removed one — what its latest set says it was."""
+        try:
+            return self.store(name)
+        except CatalogError:
+            sets = self.catalog.list_sets(name)
+            if not sets:
+                raise
+        manifest = self.load_manifest(sets[-1])
+        return Store(name, manifest.store_type, manifest.source, manifest.created)
+
+    def verify_job(self, set_id_or_file: str) -> VerifyJob:
+        return VerifyJob(self, set_id_or_file)

@@ -1,0 +1,146 @@
+"""The backup job: copy one store into a new set, verify it, then record it in the catalog.
+
+The set only enters the catalog once it is complete and (by default) verified; a
+failure or cancel at any point removes the set file and its sidecar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..archive import ArchiveError, Entry, SetManifest, SetWriter, sidecar_path, verify_set
+from ..catalog import CatalogError, SetRecord, Store, now_text
+from ..stores import driver_for
+from .job import DEFAULT_MUTEX_TIMEOUT, Job, new_id
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+
+
+@dataclass(frozen=True)
+class BackupOptions:
+    incremental: bool = False
+    target: Path | None = None
+    verify: bool = True
+    level: int = 3
+    threads: int = 0  # 0: one per CPU
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.level <= 22:
+            raise ValueError(f"compression level {self.level} is out of range: use 1 (fastest) to 22 (smallest)")
+
+
+class _Session:
+    """What the store driver sees of the job (see stores.base.SnapshotSession)."""
+
+    def __init__(self, job: BackupJob, writer: SetWriter, parent: SetManifest | None, scratch: Path) -> None:
+        self.job = job
+        self.writer = writer
+        self.parent = parent
+        self.scratch = scratch
+        self.entries: list[Entry] = []
+
+    def add(self, entry: Entry) -> None:
+        self.entries.append(entry)
+
+    def warn(self, message: str) -> None:
+        self.job.warn(message)
+
+    def set_totals(self, files: int, size: int) -> None:
+        self.job.meter.set_totals(files, size)
+
+    def advance(self, size: int) -> None:
+        self.job.check_cancelled()
+        self.job.meter.advance(size)
+
+    def file_done(self, path: str) -> None:
+        self.job.meter.advance(files=1, path=path)
+
+    def check_cancelled(self) -> None:
+        self.job.check_cancelled()
+
+    def release_store(self) -> None:
+        self.job.release_store()
+
+
+class BackupJob(Job):
+    operation = "backup"
+
+    def __init__(self, engine: Engine, store: Store, options: BackupOptions = BackupOptions(), *,
+                 mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> None:
+        super().__init__(engine, store.name, store.type, mutex_timeout=mutex_timeout)
+        self.store = store
+        self.options = options
+        self.target = options.target or engine.default_target
+
+    def _execute(self) -> None:
+        driver = driver_for(self.store.type)
+        store_path = driver.check_path(self.store.path)
+        parent = self._parent() if self.options.incremental else None
+        if self.options.incremental and not driver.incremental:
+            self.log(f"{self.store.type} sets are always full")
+        set_id = new_id(self.store.name)
+        folder = self.target / self.store.name
+        set_path = folder / f"{set_id}.tar.zst"
+        kind = "incremental" if parent is not None else "full"
+        self.log(f"writing a {kind} set {set_id} to {set_path}")
+        with SetWriter(set_path, set_id=set_id, level=self.options.level, threads=self.options.threads) as writer:
+            session = _Session(self, writer, parent, folder)
+            with self.hold_store():
+                driver.snapshot(store_path, session)
+            self.check_cancelled()
+            current = {entry.path for entry in session.entries}
+            deleted = sorted(entry.path for entry in parent.entries if entry.path not in current) if parent else []
+            manifest = writer.finish(SetManifest(
+                set_id=set_id, store=self.store.name, store_type=self.store.type, kind=kind,
+                parent=parent.set_id if parent else None, created=now_text(), source=str(store_path),
+                entries=tuple(session.entries), deleted=tuple(deleted), compression_level=self.options.level,
+                notes=tuple(self.warnings)))
+        try:
+            self._record(set_path, manifest)
+        except BaseException:
+            for leftover in (set_path, sidecar_path(set_path)):
+                leftover.unlink(missing_ok=True)
+            raise
+        self.set_id = set_id
+
+    def _parent(self) -> SetManifest | None:
+        """The latest set's manifest, when every set it relies on is still there."""
+        try:
+            record = self.engine.catalog.latest_set(self.store.name)
+        except CatalogError:
+            self.log("no earlier set of this store: taking a full set")
+            return None
+        try:
+            manifest = self.engine.load_manifest(record)
+            for holder in {entry.set_id for entry in manifest.entries}:
+                if not Path(self.engine.catalog.get_set(holder).path).exists():
+                    raise ArchiveError(f"set {holder}, which it relies on, is missing")
+        except (ArchiveError, CatalogError) as error:
+            self.warn(f"the latest set {record.id} cannot be the parent of an incremental set ({error}); "
+                      "a full set was taken instead")
+            return None
+        return manifest
+
+    def _record(self, set_path: Path, manifest: SetManifest) -> None:
+        verified = None
+        if self.options.verify:
+            self.log("verifying the new set")
+
+            def on_data(size: int, path: str) -> None:
+                self.check_cancelled()
+
+            report = verify_set(set_path, on_data)
+            if not report.ok:
+                raise ArchiveError(f"the new set failed verification and was removed: {report.summary()} — "
+                                   "check the target's disk")
+            verified = now_text()
+        self.check_cancelled()
+        self.engine.catalog.add_set(SetRecord(
+            id=manifest.set_id, store=manifest.store, store_type=manifest.store_type, kind=manifest.kind,
+            parent=manifest.parent, created=manifest.created, path=str(set_path), files=manifest.files,
+            bytes=manifest.bytes, stored_bytes=set_path.stat().st_size, manifest_sha256=manifest.digest(),
+            verified=verified))
+        self.log(f"set {manifest.set_id} recorded: {manifest.files} files, {manifest.bytes} bytes")

@@ -1,0 +1,198 @@
+"""A job: one backup, restore or verify, with an id, a state machine, progress and cancel.
+
+A job runs in whatever thread calls ``run`` (a QThread worker in the console, a plain
+thread in the CLI). It reports to listeners from that thread; it holds the mutex of its
+store's type only inside ``hold_store``; and whatever happens, it ends in a terminal
+state with a one-line error, and leaves its history row in the catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, ClassVar
+
+from ..archive import ArchiveError
+from ..catalog import CatalogError, JobRecord, now_text
+from ..mutex import Hold, MutexCancelled, MutexError, MutexOwner, mutex_name
+from ..store_types import StoreTypeError
+from ..stores import StoreError
+from .progress import Progress, ProgressMeter
+from .state import JobState, check_transition
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MUTEX_TIMEOUT = 3600.0
+EXPECTED_ERRORS = (ArchiveError, CatalogError, StoreError, StoreTypeError, MutexError)
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when it has been asked to stop."""
+
+
+class JobListener:
+    """Override what you need; called from the job's thread."""
+
+    def job_state(self, job: Job, state: JobState) -> None: ...
+
+    def job_progress(self, job: Job, progress: Progress) -> None: ...
+
+    def job_log(self, job: Job, line: str) -> None: ...
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+class Job(ABC):
+    operation: ClassVar[str]
+
+    def __init__(self, engine: Engine, store_name: str, store_type: str, *,
+                 mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> None:
+        self.engine = engine
+        self.id = new_id(self.operation)
+        self.store_name = store_name
+        self.store_type = store_type
+        self.mutex_timeout = mutex_timeout
+        self.state = JobState.QUEUED
+        self.warnings: list[str] = []
+        self.log_lines: list[str] = []
+        self.error: str | None = None
+        self.set_id: str | None = None
+        self.progress = Progress()
+        self.started_at: float | None = None  # time.time() when the store was first touched
+        self.store_intervals: list[tuple[float, float]] = []  # (took, gave back) the mutex, time.time()
+        self._cancel = threading.Event()
+        self._listeners: list[JobListener] = []
+        self._hold: Hold | None = None
+        self.meter = ProgressMeter(self._progressed)
+        self.record = JobRecord(self.id, self.operation, store_name, self.state.value, now_text())
+        engine.catalog.save_job(self.record)
+
+    # -- listening and control ------------------------------------------------------------
+
+    def add_listener(self, listener: JobListener) -> None:
+        self._listeners.append(listener)
+
+    def cancel(self) -> None:
+        """Ask the job to stop at the next check (any thread)."""
+        self._cancel.set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise JobCancelled(f"job {self.id} was cancelled")
+
+    @property
+    def mutex_name(self) -> str:
+        return mutex_name(self.store_type)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        self.log(f"warning: {message}")
+
+    def log(self, line: str) -> None:
+        self.log_lines.append(line)
+        for listener in list(self._listeners):
+            listener.job_log(self, line)
+
+    def _progressed(self, progress: Progress) -> None:
+        self.progress = progress
+        for listener in list(self._listeners):
+            listener.job_progress(self, progress)
+
+    def _set_state(self, state: JobState) -> None:
+        check_transition(self.state, state)
+        self.state = state
+        self.record.state = state.value
+        if state == JobState.RUNNING and self.record.started is None:
+            self.record.started = now_text()
+        for listener in list(self._listeners):
+            listener.job_state(self, state)
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(self) -> JobState:
+        """Run to a terminal state; never raises for a job's own failure."""
+        try:
+            self.check_cancelled()
+            self._execute()
+            final = JobState.WARNINGS if self.warnings else JobState.SUCCEEDED
+        except (JobCancelled, MutexCancelled):
+            final, self.error = JobState.CANCELLED, "cancelled; nothing partial was kept"
+        except EXPECTED_ERRORS as error:
+            final, self.error = JobState.FAILED, str(error)
+        except OSError as error:
+            final, self.error = JobState.FAILED, f"{error.filename or 'a file'}: {error.strerror or error}"
+        except Exception as error:  # a bug: still end the job cleanly, with the details in the log
+            log.exception("job %s failed unexpectedly", self.id)
+            final, self.error = JobState.FAILED, f"unexpected error: {error!r} (please report this)"
+        finally:
+            if self._hold is not None and not self._hold.released:
+                self.release_store()
+        if self.error:
+            self.log(f"error: {self.error}")
+        self.meter.finish()
+        self._set_state(final)
+        self.record.finished = now_text()
+        self.record.warnings = list(self.warnings)
+        self.record.error = self.error
+        self.record.set_id = self.set_id
+        self.record.bytes, self.record.files = self.progress.bytes_done, self.progress.files_done
+        try:
+            self.engine.catalog.save_job(self.record)
+        except CatalogError as error:
+            self.log(f"warning: the job history could not be saved: {error}")
+        return final
+
+    @abstractmethod
+    def _execute(self) -> None:
+        """Do the work; raise to fail, call ``warn`` for what the administrator should know."""
+
+    def _running(self) -> None:
+        if self.state != JobState.RUNNING:
+            self._set_state(JobState.RUNNING)
+            self.engine.catalog.save_job(self.record)
+
+    @contextmanager
+    def hold_store(self) -> Iterator[Hold]:
+        """Hold the mutex of the store's type inside the block (waiting visibly for it first)."""
+        self._set_state(JobState.WAITING)
+        self.log(f"waiting for the mutex {self.mutex_name}")
+        owner = MutexOwner(self.id, self.operation, self.store_name)
+        hold = self.engine.registry.acquire(self.store_type, owner, timeout=self.mutex_timeout, cancel=self._cancel)
+        self._hold = hold
+        self.store_intervals.append((time.time(), 0.0))
+        if hold.abandoned is not None:
+            self.warn(f"the mutex {self.mutex_name} had been abandoned by {hold.abandoned.describe()}; "
+                      "that job ended without finishing — check what it left behind")
+        for note in hold.notes:
+            self.log(note)
+        self.started_at = self.started_at or time.time()
+        self._running()
+        try:
+            yield hold
+        finally:
+            self.release_store()
+
+    def release_store(self) -> None:
+        """Give the mutex back as soon as the store is no longer touched (idempotent)."""
+        hold = self._hold
+        if hold is None or hold.released:
+            return
+        hold.release()
+        took, _ = self.store_intervals[-1]
+        self.store_intervals[-1] = (took, time.time())
+        self.log(f"released the mutex {self.mutex_name}")

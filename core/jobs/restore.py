@@ -1,0 +1,71 @@
+"""The restore job: bring a point in time of a store back, where and how the administrator chose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..catalog import Store
+from ..restore import RestoreOptions, RestorePlan, apply_plan, build_plan
+from ..restore.apply import RestoreHooks
+from ..restore.plan import KEEP
+from ..stores import StoreError, driver_for
+from .job import DEFAULT_MUTEX_TIMEOUT, Job
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+
+
+class _Hooks(RestoreHooks):
+    def __init__(self, job: RestoreJob) -> None:
+        self.job = job
+
+    def advance(self, size: int) -> None:
+        self.job.check_cancelled()
+        self.job.meter.advance(size)
+
+    def file_done(self, path: str) -> None:
+        self.job.meter.advance(files=1, path=path)
+
+    def check_cancelled(self) -> None:
+        self.job.check_cancelled()
+
+
+class RestoreJob(Job):
+    operation = "restore"
+
+    def __init__(self, engine: Engine, store: Store, options: RestoreOptions = RestoreOptions(), *,
+                 set_id: str = "latest", mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> None:
+        super().__init__(engine, store.name, store.type, mutex_timeout=mutex_timeout)
+        self.store = store
+        self.options = options
+        self.requested_set = set_id
+        self.plan: RestorePlan | None = None
+
+    def _execute(self) -> None:
+        self._running()  # reading the set and planning; the store's mutex is taken only to write
+        catalog = self.engine.catalog
+        record = catalog.latest_set(self.store.name) if self.requested_set == "latest" else \
+            catalog.get_set(self.requested_set)
+        if record.store != self.store.name:
+            raise StoreError(f"set {record.id} belongs to store {record.store!r}, not {self.store.name!r}: "
+                             f"restore it with 'strongroom restore {record.store} --set {record.id}'")
+        self.set_id = record.id
+        manifest = self.engine.load_manifest(record)
+        driver = driver_for(self.store.type)
+        plan = build_plan(manifest, driver, Path(self.store.path), self.options)
+        self.plan = plan
+        self.log(f"restoring set {record.id} into {plan.root}: {plan.count('create')} to create, "
+                 f"{plan.count('replace')} to replace, {plan.count(KEEP)} kept")
+        if self.options.dry_run:
+            for line in plan.lines():
+                self.log(line)
+            return
+        self.meter.set_totals(plan.count("create", "file") + plan.count("replace", "file"), plan.bytes_to_write)
+        with self.hold_store():
+            result = apply_plan(plan, driver, self.engine.open_set, _Hooks(self))
+        if result.kept:
+            self.warn(f"{result.kept} existing item(s) in {plan.root} were kept as they are (overwrite policy "
+                      f"{self.options.overwrite}); use --overwrite if-older or always to replace them")
+        self.log(f"restored {result.files_written} files ({result.bytes_written} bytes), {result.links_written} "
+                 f"links and {result.folders_created} folders into {plan.root}")

@@ -1,0 +1,56 @@
+"""The verify job: read a set and check every byte against its manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..archive import ArchiveError, SetReader, VerifyReport, verify_set
+from ..catalog import CatalogError, SetRecord
+from .job import Job
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+
+
+class VerifyJob(Job):
+    """Verify a set given by id (from the catalog) or by file path. Needs no mutex: no store is touched."""
+
+    operation = "verify"
+
+    def __init__(self, engine: Engine, set_id_or_file: str) -> None:
+        self.path, self.set_record = _locate(engine, set_id_or_file)
+        with SetReader(self.path) as reader:
+            store, store_type = reader.manifest.store, reader.manifest.store_type
+            self.total_bytes = reader.manifest.bytes
+        super().__init__(engine, store, store_type)
+        self.set_id = self.set_record.id if self.set_record else None
+        self.report: VerifyReport | None = None
+
+    def _execute(self) -> None:
+        self._running()
+        self.meter.set_totals(0, self.total_bytes)
+
+        def on_data(size: int, path: str) -> None:
+            self.check_cancelled()
+            self.meter.advance(size, path=path)
+
+        report = verify_set(self.path, on_data)
+        self.report = report
+        if not report.ok:
+            raise ArchiveError(report.summary())
+        if self.set_record is not None:
+            self.engine.catalog.mark_verified(self.set_record.id)
+        self.log(report.summary())
+
+
+def _locate(engine: Engine, set_id_or_file: str) -> tuple[Path, SetRecord | None]:
+    try:
+        record = engine.catalog.get_set(set_id_or_file)
+        return Path(record.path), record
+    except CatalogError:
+        path = Path(set_id_or_file)
+        if path.is_file():
+            return path.absolute(), None
+        raise CatalogError(f"{set_id_or_file!r} is neither a backup set id nor a set file: run 'strongroom sets' "
+                           "to list the sets") from None

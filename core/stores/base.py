@@ -1,0 +1,91 @@
+"""The interface every store type implements, and what a job gives a driver to work with.
+
+A driver knows one kind of store: how to check that a path is one, how to copy it into
+a set consistently, and how to place and check restored files. Everything else —
+mutexes, set files, catalog, progress, cancel — is the job's, so a new store type is
+one small module (see folder.py and sqlite.py).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from ..archive import Entry, SetManifest, SetWriter
+
+
+class StoreError(Exception):
+    """A store path that is missing, of the wrong kind, or unreadable."""
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    items: int
+    bytes: int
+
+
+class SnapshotSession(Protocol):
+    """What a backup job offers a driver while it copies a store into a set."""
+
+    writer: SetWriter
+    parent: SetManifest | None  # the previous point in time, for incremental sets
+    scratch: Path  # a folder on the target's file system for temporary copies
+
+    def add(self, entry: Entry) -> None:
+        """Record an entry of this point in time (written or carried over from the parent)."""
+
+    def warn(self, message: str) -> None: ...
+
+    def set_totals(self, files: int, size: int) -> None: ...
+
+    def advance(self, size: int) -> None:
+        """``size`` more bytes were read (and checks for cancel)."""
+
+    def file_done(self, path: str) -> None: ...
+
+    def check_cancelled(self) -> None: ...
+
+    def release_store(self) -> None:
+        """The store is no longer touched: give back its mutex early."""
+
+
+class StoreDriver(ABC):
+    """One store type."""
+
+    type_name: ClassVar[str]
+    description: ClassVar[str]
+    incremental: ClassVar[bool] = False
+
+    @abstractmethod
+    def check_path(self, path: str) -> Path:
+        """The absolute path of a usable store, or StoreError saying what is wrong and what to do."""
+
+    @abstractmethod
+    def summarize(self, path: str) -> StoreSummary:
+        """How many items and bytes the store holds now (for the console)."""
+
+    @abstractmethod
+    def snapshot(self, path: Path, session: SnapshotSession) -> None:
+        """Copy the store at ``path`` into ``session.writer``, consistently."""
+
+    def restore_root(self, store_path: Path, to: Path | None) -> Path:
+        """The folder restored members land in."""
+        return to if to is not None else store_path
+
+    def destination(self, root: Path, store_path: Path, entry: Entry) -> Path:
+        """Where a member lands: always below ``root``."""
+        return root.joinpath(*entry.path.split("/"))
+
+    def check_restored(self, temporary: Path, entry: Entry) -> None:
+        """Check a restored file before it replaces anything (raise StoreError if it is unusable)."""
+
+    def install(self, temporary: Path, destination: Path) -> None:
+        """Put a checked restored file in place, atomically."""
+        os.replace(temporary, destination)
+
+
+def missing_path_error(path: str, what: str) -> StoreError:
+    return StoreError(f"the store path {path} does not exist: check the path (it must be {what})")

@@ -1,0 +1,147 @@
+"""The sqlite store type: one SQLite database file, copied with SQLite's online backup API.
+
+The backup API gives a consistent copy even while other processes keep writing, so the
+store's mutex is held only while that copy is made; the copy is checked, then archived.
+A restore writes a new file, checks it with ``PRAGMA integrity_check`` and only then
+replaces the target: with ``os.replace`` when the target has no journal beside it, else
+through the backup API into the target, so that a live WAL or journal of the old
+database can never be replayed onto the new one.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+from urllib.parse import quote
+
+from ..archive import Entry
+from . import register_driver
+from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error
+
+SQLITE_HEADER = b"SQLite format 3\0"
+BUSY_TIMEOUT = 30.0
+_JOURNALS = ("-wal", "-journal")
+_SIDE_FILES = ("-wal", "-journal", "-shm")
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+
+
+def integrity_problem(path: Path) -> str | None:
+    """None if our own copy at ``path`` passes ``PRAGMA integrity_check``, else what it says.
+
+    Opened read-write (never a store, only our copies) so that closing it removes any
+    WAL and shared-memory files it made.
+    """
+    try:
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
+        try:
+            rows = connection.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return str(error)
+    result = "; ".join(str(row[0]) for row in rows)
+    return None if result == "ok" else result
+
+
+class SqliteDriver(StoreDriver):
+    type_name = "sqlite"
+    description = "a SQLite database file, copied consistently with the online backup API"
+
+    def check_path(self, path: str) -> Path:
+        absolute = Path(path).expanduser().absolute()
+        if not absolute.exists():
+            raise missing_path_error(str(absolute), "a SQLite database file")
+        if absolute.is_dir():
+            raise StoreError(f"the store path {absolute} is a folder, not a SQLite database: give the database "
+                             "file, or use --type folder for a folder")
+        try:
+            with open(absolute, "rb") as database:
+                header = database.read(len(SQLITE_HEADER))
+        except OSError as error:
+            raise StoreError(f"the database {absolute} cannot be read ({error.strerror}): "
+                             "give this user read access to it") from None
+        if header != SQLITE_HEADER:
+            raise StoreError(f"{absolute} is not a SQLite database (its header is wrong): give a SQLite database "
+                             "file, or use --type folder")
+        return absolute
+
+    def summarize(self, path: str) -> StoreSummary:
+        return StoreSummary(1, self.check_path(path).stat().st_size)
+
+    def snapshot(self, path: Path, session: SnapshotSession) -> None:
+        source_status = path.stat()
+        copy = session.scratch / f".{path.name}.{os.getpid()}.{id(session)}.sqlite-copy"
+        try:
+            self._copy(path, copy)
+            session.release_store()  # the copy is consistent; the store is no longer touched
+            problem = integrity_problem(copy)
+            if problem:
+                raise StoreError(f"the copy of {path} fails SQLite's integrity check ({problem}): the database "
+                                 "itself may be damaged — run 'PRAGMA integrity_check' on it")
+            size = copy.stat().st_size
+            session.set_totals(1, size)
+            entry = Entry(path=path.name, type="file", mode=stat.S_IMODE(source_status.st_mode),
+                          mtime_ns=source_status.st_mtime_ns, size=size, uid=source_status.st_uid,
+                          gid=source_status.st_gid, ino=source_status.st_ino, ctime_ns=source_status.st_ctime_ns)
+            with open(copy, "rb", buffering=0) as source:
+                stored, _ = session.writer.add_file(entry, source, session.advance)
+            session.add(stored)
+            session.file_done(path.name)
+        finally:
+            for leftover in (copy, *(copy.with_name(copy.name + suffix) for suffix in _SIDE_FILES)):
+                leftover.unlink(missing_ok=True)
+
+    def _copy(self, path: Path, copy: Path) -> None:
+        try:
+            source = _open_read_only(path)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open the database {path} ({error}): check that it is readable") from None
+        try:
+            target = sqlite3.connect(copy)
+            try:
+                source.backup(target)  # one step: a consistent snapshot, even under concurrent writers
+            finally:
+                target.close()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot copy the database {path} ({error}): it may be damaged or locked for too "
+                             "long by another program") from None
+        finally:
+            source.close()
+
+    def restore_root(self, store_path: Path, to: Path | None) -> Path:
+        return to if to is not None else store_path.parent
+
+    def destination(self, root: Path, store_path: Path, entry: Entry) -> Path:
+        return root / (entry.path if root != store_path.parent else store_path.name)
+
+    def check_restored(self, temporary: Path, entry: Entry) -> None:
+        problem = integrity_problem(temporary)
+        if problem:
+            raise StoreError(f"the restored database {entry.path} fails SQLite's integrity check ({problem}); "
+                             "the target was left untouched")
+
+    def install(self, temporary: Path, destination: Path) -> None:
+        if any(destination.with_name(destination.name + suffix).exists() for suffix in _JOURNALS):
+            try:
+                source = _open_read_only(temporary)
+                target = sqlite3.connect(destination, timeout=BUSY_TIMEOUT)
+                try:
+                    source.backup(target)
+                finally:
+                    target.close()
+                    source.close()
+            except sqlite3.DatabaseError as error:
+                raise StoreError(f"cannot write the restored database into {destination} ({error}): close the "
+                                 "programs that use it and restore again") from None
+            finally:
+                temporary.unlink(missing_ok=True)
+            return
+        os.replace(temporary, destination)
+
+
+register_driver(SqliteDriver())
