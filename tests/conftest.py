@@ -38,6 +38,15 @@ def registry(lockdir: LockDirectory) -> MutexRegistry:
     return MutexRegistry(lockdir)
 
 
+@pytest.fixture
+def engine(home: Path, registry: MutexRegistry):
+    """A backup engine that keeps everything under ``home``."""
+    from strongroom.core.engine import Engine
+    from strongroom.core.paths import resolve_paths
+
+    return Engine(resolve_paths(home), registry=registry)
+
+
 def cli(home: Path, *args: str, timeout: float = 30, **kwargs) -> subprocess.CompletedProcess[str]:
     """Run the strongroom CLI to completion with --home."""
     return subprocess.run([*CLI, "--home", str(home), *args], capture_output=True, text=True,

@@ -78,7 +78,7 @@ class BackupJob(Job):
     def _execute(self) -> None:
         driver = driver_for(self.store.type)
         store_path = driver.check_path(self.store.path)
-        parent = self._parent() if self.options.incremental else None
+        parent = self._parent() if self.options.incremental and driver.incremental else None
         if self.options.incremental and not driver.incremental:
             self.log(f"{self.store.type} sets are always full")
         set_id = new_id(self.store.name)

@@ -1,0 +1,206 @@
+"""Bad input and faults while backing up: each ends in a clear message and loses nothing."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from strongroom.core.archive import SetWriter
+from strongroom.core.catalog import CatalogError
+from strongroom.core.jobs import BackupOptions, JobListener, JobState
+from strongroom.core.stores import StoreError, folder
+
+from .conftest import cli
+from .trees import make_tree
+
+
+def leftovers(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.name.endswith((".partial", ".sqlite-copy"))]
+
+
+@pytest.fixture
+def docs(engine, tmp_path: Path) -> Path:
+    source = make_tree(tmp_path / "docs", {"a.txt": "alpha", "b.txt": "beta", "big.bin": os.urandom(4 << 20)})
+    engine.add_store("docs", "folder", str(source))
+    return source
+
+
+def run_backup(engine, **options):
+    job = engine.backup_job("docs", BackupOptions(**options))
+    job.run()
+    return job
+
+
+def test_sockets_and_fifos_are_skipped_with_a_warning(engine, docs: Path) -> None:
+    os.mkfifo(docs / "pipe")
+    job = run_backup(engine)
+    assert job.state == JobState.WARNINGS
+    assert any("pipe" in warning and "skipped" in warning for warning in job.warnings)
+    assert "pipe" not in {entry.path for entry in engine.load_manifest(engine.catalog.get_set(job.set_id)).entries}
+
+
+def test_an_unreadable_file_is_skipped_with_a_warning(engine, docs: Path, monkeypatch) -> None:
+    real_open = os.open
+
+    def deny_b(path, flags, *args):
+        if str(path).endswith("b.txt"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(folder.os, "open", deny_b)  # chmod 000 does not stop root, who runs CI
+    job = run_backup(engine)
+    assert job.state == JobState.WARNINGS
+    assert any(warning.startswith("b.txt: unreadable (Permission denied)") for warning in job.warnings)
+    paths = {entry.path for entry in engine.load_manifest(engine.catalog.get_set(job.set_id)).entries}
+    assert paths == {"a.txt", "big.bin"}
+
+
+def test_a_file_vanishing_during_the_backup_is_a_warning(engine, docs: Path, monkeypatch) -> None:
+    real_open = os.open
+
+    def vanish_then_open(path, flags, *args):
+        if str(path).endswith("a.txt"):
+            os.unlink(path)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(folder.os, "open", vanish_then_open)
+    job = run_backup(engine)
+    assert job.state == JobState.WARNINGS
+    assert any("a.txt: vanished during the backup" in warning for warning in job.warnings)
+
+
+def test_a_file_changing_while_read_is_flagged(engine, docs: Path, monkeypatch) -> None:
+    real_add_file = SetWriter.add_file
+
+    def grow_then_add(self, meta, source, on_data=None):
+        if meta.path == "big.bin":
+            with open(docs / "big.bin", "ab") as grower:
+                grower.write(b"appended while reading")
+        return real_add_file(self, meta, source, on_data)
+
+    monkeypatch.setattr(SetWriter, "add_file", grow_then_add)
+    job = run_backup(engine)
+    assert job.state == JobState.WARNINGS
+    assert any("big.bin: changed while it was read" in warning for warning in job.warnings)
+
+
+@pytest.mark.parametrize("moment", ["while reading the store", "while verifying the written set"])
+def test_a_cancelled_backup_leaves_no_set_no_temporary_file_and_no_held_mutex(engine, docs: Path, moment) -> None:
+    job = engine.backup_job("docs", BackupOptions(threads=1))
+
+    class CancelAt(JobListener):
+        def job_state(self, job, state) -> None:
+            if moment == "while reading the store" and state == JobState.RUNNING:
+                job.cancel()
+
+        def job_log(self, job, line) -> None:
+            if moment == "while verifying the written set" and line.startswith("verifying"):
+                job.cancel()
+
+    job.add_listener(CancelAt())
+    assert job.run() == JobState.CANCELLED
+    assert engine.catalog.list_sets() == []
+    target = engine.default_target
+    assert not [path for path in target.rglob("*") if path.is_file()]
+    assert [status.state for status in engine.registry.status() if status.store_type == "folder"] == ["free"]
+    assert engine.catalog.get_job(job.id).state == "cancelled"
+
+
+def test_a_missing_store_path_fails_with_its_name(engine, docs: Path) -> None:
+    docs.rename(docs.with_name("moved"))
+    job = run_backup(engine)
+    assert job.state == JobState.FAILED
+    assert job.error.startswith(f"the store path {docs} does not exist")
+
+
+@pytest.mark.parametrize(("store_type", "make", "message"), [
+    ("folder", lambda p: p.write_text("a file"), "is a file, not a folder"),
+    ("sqlite", lambda p: p.write_text("not a database at all"), "is not a SQLite database"),
+    ("sqlite", lambda p: p.mkdir(), "is a folder, not a SQLite database"),
+    ("folder", lambda p: None, "does not exist"),
+])
+def test_a_store_path_of_the_wrong_kind_is_refused(engine, tmp_path: Path, store_type, make, message) -> None:
+    path = tmp_path / "thing"
+    make(path)
+    with pytest.raises(StoreError, match=message):
+        engine.add_store("thing", store_type, str(path))
+    assert engine.catalog.list_stores() == []
+
+
+def test_a_duplicate_store_name_is_refused(engine, docs: Path) -> None:
+    with pytest.raises(CatalogError, match="a store called 'docs' already exists .* store remove docs"):
+        engine.add_store("docs", "folder", str(docs))
+
+
+def test_a_target_that_cannot_be_written_gets_a_clear_message(engine, docs: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    job = run_backup(engine, target=blocker)
+    assert job.state == JobState.FAILED
+    assert job.error.startswith(f"cannot write to the target {blocker}") and "--target" in job.error
+    assert engine.catalog.list_sets() == []
+
+
+def _limit_file_size() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG instead of being killed
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+
+def test_a_full_disk_mid_set_leaves_no_partial_set(home: Path, tmp_path: Path) -> None:
+    """A real write failure from the kernel (a file-size limit, as on a full small disk)."""
+    source = make_tree(tmp_path / "src", {"random.bin": os.urandom(3 << 20)})
+    assert cli(home, "store", "add", "docs", "--type", "folder", str(source)).returncode == 0
+    target = tmp_path / "target"
+    result = cli(home, "backup", "docs", "--target", str(target), preexec_fn=_limit_file_size)
+    assert result.returncode == 1
+    assert "ran out of space" in result.stdout and "nothing was kept" in result.stdout
+    assert leftovers(target) == [] and not list((target / "docs").glob("*.tar.zst"))
+    assert cli(home, "sets", "--json").stdout.strip() == "[]"
+    assert "Traceback" not in result.stderr
+
+
+def test_disk_full_while_finishing_removes_everything(engine, docs: Path, monkeypatch) -> None:
+    real_fsync = os.fsync
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("strongroom.core.archive.writer.os.fsync", full_disk)
+    job = run_backup(engine)
+    monkeypatch.setattr("strongroom.core.archive.writer.os.fsync", real_fsync)
+    assert job.state == JobState.FAILED and "ran out of space" in job.error
+    assert not [path for path in engine.default_target.rglob("*") if path.is_file()]
+    assert engine.catalog.list_sets() == []
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (("backup", "nope"), "no store called 'nope'"),
+    (("verify", "nope"), "'nope' is neither a backup set id nor a set file"),
+    (("browse", "nope"), "no backup set 'nope'"),
+    (("restore", "nope"), "no store called 'nope'"),
+    (("store", "remove", "nope"), "no store called 'nope'"),
+    (("store", "add", "x", "--type", "folder", "/no/such/folder"), "the store path /no/such/folder does not exist"),
+])
+def test_cli_errors_are_one_line_naming_the_thing(home: Path, args, named) -> None:
+    result = cli(home, *args)
+    assert result.returncode == 1, args
+    message = (result.stderr + result.stdout).strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert named in message
+
+
+def test_store_type_must_be_known(home: Path, tmp_path: Path) -> None:
+    result = cli(home, "store", "add", "x", "--type", "postgres", str(tmp_path))
+    assert result.returncode == 2 and "invalid choice: 'postgres'" in result.stderr
+
+
+def test_a_file_size_limit_does_not_kill_the_test_runner() -> None:
+    """Guard for the test above: the limit applies to the child only."""
+    assert resource.getrlimit(resource.RLIMIT_FSIZE)[0] in (resource.RLIM_INFINITY, resource.getrlimit(
+        resource.RLIMIT_FSIZE)[1])
+    assert subprocess.run(["true"], preexec_fn=_limit_file_size, timeout=30).returncode == 0
