@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import DamagedSet, HostileSet
@@ -50,7 +50,8 @@ class Entry:
     data_offset: int = 0
 
     def public_dict(self) -> dict:
-        return {key: value for key, value in asdict(self).items() if value is not None}
+        values = {name: getattr(self, name) for name in _ENTRY_NAMES}
+        return {key: value for key, value in values.items() if value is not None}
 
     def same_state(self, other: Entry) -> bool:
         """True when a file looks unchanged since ``other`` (the incremental test)."""
@@ -59,7 +60,8 @@ class Entry:
                 and self.mode == other.mode)
 
 
-_ENTRY_FIELDS = {f.name for f in fields(Entry)}
+_ENTRY_NAMES = tuple(f.name for f in fields(Entry))
+_ENTRY_FIELDS = set(_ENTRY_NAMES)
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,15 @@ class SetManifest:
     def bytes(self) -> int:
         return sum(entry.size for entry in self.own_entries if entry.type == "file")
 
-    def with_frame_offset(self, offset: int) -> SetManifest:
-        return replace(self, manifest_frame_offset=offset)
-
     def to_bytes(self) -> bytes:
+        """The manifest as stored (computed once: a frozen manifest never changes)."""
+        cached = self.__dict__.get("_bytes")
+        if cached is None:
+            cached = self._serialize()
+            object.__setattr__(self, "_bytes", cached)
+        return cached
+
+    def _serialize(self) -> bytes:
         document = {
             "format": FORMAT, "version": VERSION, "set_id": self.set_id, "store": self.store,
             "store_type": self.store_type, "kind": self.kind, "parent": self.parent, "created": self.created,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import zlib
 
 BLOCK = 512
 END_OF_ARCHIVE = b"\0" * (2 * BLOCK)
@@ -46,26 +47,22 @@ def header(path: str, kind: str, *, size: int, mode: int, mtime: int, uid: int =
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
-def _octal(value: int, width: int) -> bytes:
-    return b"%0*o\0" % (width - 1, value)
+_USTAR_MAGIC = b"ustar\x0000"
+_TAIL = b"\0" * 64 + b"0000000\0" * 2 + b"\0" * 167  # names, devices, prefix, padding
+
+
+def _checksum(block: bytes) -> int:
+    """Sum of the header's bytes, computed in C: adler32's low half is 1 + the byte sum mod 65521,
+    exact for 256 bytes (at most 65280)."""
+    return (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) - 2
 
 
 def _ustar(name: str, flag: bytes, size: int, mode: int, mtime: int, uid: int, gid: int, target: str) -> bytes:
-    block = bytearray(BLOCK)
-    block[0 : len(name)] = name.encode("ascii")
-    block[100:108] = _octal(mode & 0o7777, 8)
-    block[108:116] = _octal(uid, 8)
-    block[116:124] = _octal(gid, 8)
-    block[124:136] = _octal(size, 12)
-    block[136:148] = _octal(mtime, 12)
-    block[148:156] = b" " * 8
-    block[156:157] = flag
-    block[157 : 157 + len(target)] = target.encode("ascii")
-    block[257:265] = b"ustar\x0000"
-    block[329:337] = _octal(0, 8)
-    block[337:345] = _octal(0, 8)
-    block[148:156] = b"%06o\0 " % sum(block)
-    return bytes(block)
+    head = name.encode("ascii").ljust(100, b"\0") + b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (
+        mode & 0o7777, uid, gid, size, mtime)
+    rest = flag + target.encode("ascii").ljust(100, b"\0") + _USTAR_MAGIC + _TAIL
+    block = head + b"        " + rest
+    return head + b"%06o\0 " % _checksum(block) + rest
 
 
 def parse_header(data: bytes) -> tuple[str, str | None, int, str]:

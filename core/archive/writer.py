@@ -20,11 +20,13 @@ import zstandard
 
 from . import tar_format
 from .errors import ArchiveError, TargetFull
+from .compression_pipe import CompressionPipe
 from .manifest import MANIFEST_MEMBER, Entry, SetManifest, sidecar_path
 from .zstd_frames import trailer
 
 FRAME_TARGET = 4 << 20  # start a new frame after this many uncompressed bytes
 CHUNK = 1 << 20
+SMALL_FILE = 256 << 10  # read and written in one piece
 _FULL_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 DataCallback = Callable[[int], None]
@@ -63,7 +65,6 @@ class SetWriter:
         self.path = path
         self.set_id = set_id
         self.frame_target = frame_target
-        self.entries: list[Entry] = []
         self._temporary = temporary_name(path)
         self._sidecar_temporary = temporary_name(sidecar_path(path))
         self._buffer = bytearray(CHUNK)
@@ -76,8 +77,11 @@ class SetWriter:
         except OSError as error:
             raise target_error(error, path) from None
         self._zstd = compressor.stream_writer(self._fh, closefd=False, write_size=CHUNK)
-        self._frame_offset = 0
+        self._pipe = CompressionPipe(self._zstd, self._fh)
+        self._frame_index = 0  # entries carry it as frame_offset until finish knows the offsets
         self._frame_position = 0
+        self._pending_header = bytearray()
+        self._batch = bytearray()
         self._done = False
 
     # -- members --------------------------------------------------------------------------
@@ -94,7 +98,30 @@ class SetWriter:
         Returns the stored entry and whether the source ended early (it shrank while
         being read; the rest is zero-filled so the tar stream stays valid).
         """
-        entry = self._start_member(meta)
+        offsets = self._start_member(meta)
+        if meta.size <= SMALL_FILE:
+            digest, short = self._copy_small(meta, source)
+            if on_data is not None:
+                on_data(meta.size)
+        else:
+            digest, short = self._copy_large(meta, source, on_data)
+        entry = Entry(meta.path, meta.type, meta.mode, meta.mtime_ns, meta.size, digest, meta.target, meta.uid,
+                      meta.gid, meta.ino, meta.ctime_ns, self.set_id, *offsets)
+        return entry, short
+
+    def _copy_small(self, meta: Entry, source: BinaryIO) -> tuple[str, bool]:
+        """Header, data and padding in one write: most files in a tree are small."""
+        data = source.read(meta.size)
+        short = len(data) < meta.size
+        if short:
+            data += bytes(meta.size - len(data))
+        self._pending_header.extend(data)
+        self._pending_header.extend(bytes(tar_format.padding(meta.size)))
+        self._write(self._pending_header)
+        return hashlib.sha256(data).hexdigest(), short
+
+    def _copy_large(self, meta: Entry, source: BinaryIO, on_data: DataCallback | None) -> tuple[str, bool]:
+        self._write(self._pending_header)
         digest = hashlib.sha256()
         remaining = meta.size
         view = memoryview(self._buffer)
@@ -112,39 +139,45 @@ class SetWriter:
             if on_data is not None:
                 on_data(count)
         self._write(bytes(tar_format.padding(meta.size)))
-        entry = replace(entry, sha256=digest.hexdigest())
-        self.entries.append(entry)
-        return entry, short
+        return digest.hexdigest(), short
 
     def _add_bodiless(self, meta: Entry) -> Entry:
-        entry = self._start_member(replace(meta, size=0))
-        self.entries.append(entry)
-        return entry
+        frame, header, data = self._start_member(replace(meta, size=0) if meta.size else meta)
+        self._write(self._pending_header)
+        return replace(meta, size=0, set_id=self.set_id, frame_offset=frame, header_offset=header, data_offset=data)
 
-    def _start_member(self, meta: Entry) -> Entry:
+    def _start_member(self, meta: Entry) -> tuple[int, int, int]:
+        """Prepare the member's header (written with its data); return its frame and offsets."""
         if self._frame_position and (self._frame_position >= self.frame_target or meta.size >= self.frame_target):
             self._end_frame()
         header = tar_format.header(meta.path, meta.type, size=meta.size, mode=meta.mode,
                                    mtime=meta.mtime_ns // 1_000_000_000, uid=meta.uid, gid=meta.gid,
                                    target=meta.target or "")
-        header_offset = self._frame_position
-        self._write(header)
-        return replace(meta, set_id=self.set_id, frame_offset=self._frame_offset, header_offset=header_offset,
-                       data_offset=self._frame_position)
+        self._pending_header = bytearray(header)
+        return self._frame_index, self._frame_position, self._frame_position + len(header)
 
-    def _write(self, data: bytes | memoryview) -> None:
-        try:
-            self._zstd.write(data)
-        except OSError as error:
-            raise target_error(error, self.path) from None
+    def _write(self, data: bytes | bytearray | memoryview) -> None:
+        """Queue bytes for the compressor; small pieces are batched (one hand-over per MiB)."""
         self._frame_position += len(data)
+        self._batch += data
+        if len(self._batch) >= CHUNK:
+            self._flush_batch()
+
+    def _flush_batch(self) -> None:
+        if self._batch:
+            batch, self._batch = bytes(self._batch), bytearray()
+            try:
+                self._pipe.write(batch)
+            except OSError as error:
+                raise target_error(error, self.path) from None
 
     def _end_frame(self) -> None:
+        self._flush_batch()
         try:
-            self._zstd.flush(zstandard.FLUSH_FRAME)
-            self._frame_offset = self._fh.tell()
+            self._pipe.end_frame()
         except OSError as error:
             raise target_error(error, self.path) from None
+        self._frame_index += 1
         self._frame_position = 0
 
     # -- completion -----------------------------------------------------------------------
@@ -154,13 +187,16 @@ class SetWriter:
         try:
             if self._frame_position:
                 self._end_frame()
-            manifest = manifest.with_frame_offset(self._frame_offset)
+            self._pipe.drain()
+            offsets = self._pipe.frame_offsets
+            manifest = replace(manifest, entries=tuple(self._placed(entry, offsets) for entry in manifest.entries),
+                               manifest_frame_offset=offsets[self._frame_index])
             document = manifest.to_bytes()
-            self._write(tar_format.header(MANIFEST_MEMBER, "file", size=len(document), mode=0o644,
-                                          mtime=int(os.path.getmtime(self._temporary))))
-            self._write(document)
-            self._write(bytes(tar_format.padding(len(document))) + tar_format.END_OF_ARCHIVE)
-            self._end_frame()
+            self._zstd.write(tar_format.header(MANIFEST_MEMBER, "file", size=len(document), mode=0o644,
+                                               mtime=int(os.path.getmtime(self._temporary))))
+            self._zstd.write(document)
+            self._zstd.write(bytes(tar_format.padding(len(document))) + tar_format.END_OF_ARCHIVE)
+            self._zstd.flush(zstandard.FLUSH_FRAME)
             self._fh.write(trailer(manifest.manifest_frame_offset))
             self._fh.flush()
             os.fsync(self._fh.fileno())
@@ -182,15 +218,20 @@ class SetWriter:
         self._done = True
         return manifest
 
-    @property
-    def stored_bytes(self) -> int:
-        return self._fh.tell() if not self._fh.closed else self.path.stat().st_size
+    def _placed(self, entry: Entry, offsets: list[int]) -> Entry:
+        """This set's entries get the compressed offset of their frame (they carried its index)."""
+        if entry.set_id != self.set_id:
+            return entry
+        return Entry(entry.path, entry.type, entry.mode, entry.mtime_ns, entry.size, entry.sha256, entry.target,
+                     entry.uid, entry.gid, entry.ino, entry.ctime_ns, entry.set_id, offsets[entry.frame_offset],
+                     entry.header_offset, entry.data_offset)
 
     def abort(self) -> None:
         """Remove everything this writer created (safe to call more than once)."""
         if self._done:
             return
         self._done = True
+        self._pipe.abort()
         try:
             self._fh.close()
         except OSError:

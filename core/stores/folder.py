@@ -86,9 +86,8 @@ class FolderDriver(StoreDriver):
         session.add(session.writer.add_symlink(_entry(item, target=target)))
 
     def _add_file(self, root: Path, item: _Item, session: SnapshotSession) -> None:
-        full = root / item.path
         try:
-            fd = os.open(full, _OPEN_FLAGS)
+            fd = os.open(os.path.join(root, item.path), _OPEN_FLAGS)
         except FileNotFoundError:
             session.warn(f"{item.path}: vanished during the backup; not in this set")
             return

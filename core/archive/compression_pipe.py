@@ -1,0 +1,84 @@
+"""Compression in a background thread, so reading a store and compressing overlap.
+
+``tar | zstd`` gets this for free from the pipe between two processes; here the writer
+thread hands batches of tar bytes to this pipe and goes on reading files while zstd
+compresses (zstandard releases the GIL). The queue is short, so memory stays bounded.
+Frame ends travel through the same queue, and the pipe records where each frame
+starts in the compressed file.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import BinaryIO
+
+import zstandard
+
+DEPTH = 8  # batches of up to a MiB waiting to be compressed
+_POLL = 0.5
+
+
+class CompressionPipe:
+    def __init__(self, writer: zstandard.ZstdCompressionWriter, fh: BinaryIO) -> None:
+        self._writer = writer
+        self._fh = fh
+        self._queue: queue.Queue[tuple[str, bytes | None]] = queue.Queue(maxsize=DEPTH)
+        self.frame_offsets = [0]  # compressed offset where frame i starts
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="set compressor", daemon=True)
+        self._thread.start()
+
+    def write(self, data: bytes) -> None:
+        self._put(("data", data))
+
+    def end_frame(self) -> None:
+        self._put(("frame", None))
+
+    def drain(self) -> None:
+        """Wait until everything queued is compressed and written; raise what went wrong there."""
+        self._put(("stop", None))
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        """Stop without finishing (the set is being thrown away)."""
+        self._error = self._error or RuntimeError("aborted")
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            self._queue.put(("stop", None), timeout=_POLL)
+        except queue.Full:
+            pass
+        self._thread.join(30)
+
+    def _put(self, item: tuple[str, bytes | None]) -> None:
+        while True:
+            if self._error is not None:
+                raise self._error
+            try:
+                self._queue.put(item, timeout=_POLL)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    raise RuntimeError("the compressor thread has stopped") from None
+
+    def _run(self) -> None:
+        while True:
+            kind, data = self._queue.get()
+            if kind == "stop":
+                return
+            if self._error is not None:
+                continue  # keep taking items so that the producer sees the error, not a full queue
+            try:
+                if kind == "data":
+                    self._writer.write(data)
+                else:
+                    self._writer.flush(zstandard.FLUSH_FRAME)
+                    self.frame_offsets.append(self._fh.tell())
+            except BaseException as error:  # noqa: BLE001 - handed to the producer
+                self._error = error
