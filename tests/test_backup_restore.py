@@ -169,3 +169,14 @@ def test_a_damaged_set_fails_the_restore_and_names_the_member(engine, docs: Path
     assert "data/blob.bin" in job.error and "damaged" in job.error
     assert not (out / "data" / "blob.bin").exists()  # nothing half-written is left in place
     assert not [p for p in out.rglob("*") if p.name.endswith(".partial")]
+
+
+def test_a_truncated_set_fails_the_restore_with_a_clear_message(engine, docs: Path, tmp_path: Path) -> None:
+    set_id = backup(engine, "docs")
+    path = Path(engine.catalog.get_set(set_id).path)
+    with open(path, "r+b") as handle:
+        handle.truncate(path.stat().st_size // 2)
+    job = restore(engine, "docs", to=tmp_path / "out")
+    assert job.state == JobState.FAILED
+    assert "damaged" in job.error and "data/blob.bin" in job.error
+    assert not (tmp_path / "out" / "data" / "blob.bin").exists()

@@ -6,7 +6,7 @@ failure or cancel at any point removes the set file and its sidecar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,7 +56,7 @@ class _Session:
         self.job.meter.advance(size)
 
     def file_done(self, path: str) -> None:
-        self.job.meter.advance(files=1, path=path)
+        self.job.meter.count_file(path)
 
     def check_cancelled(self) -> None:
         self.job.check_cancelled()
@@ -86,8 +86,21 @@ class BackupJob(Job):
         set_path = folder / f"{set_id}.tar.zst"
         kind = "incremental" if parent is not None else "full"
         self.log(f"writing a {kind} set {set_id} to {set_path}")
+        summary = self._write_set(driver, store_path, set_path, set_id, kind, parent)
+        del parent  # a big tree's manifests are not kept in memory while the set is verified
+        try:
+            self._record(set_path, summary)
+        except BaseException:
+            for leftover in (set_path, sidecar_path(set_path)):
+                leftover.unlink(missing_ok=True)
+            raise
+        self.set_id = set_id
+
+    def _write_set(self, driver, store_path: Path, set_path: Path, set_id: str, kind: str,
+                   parent: SetManifest | None) -> SetRecord:
+        """Write the set; return its catalog record (not yet verified or stored)."""
         with SetWriter(set_path, set_id=set_id, level=self.options.level, threads=self.options.threads) as writer:
-            session = _Session(self, writer, parent, folder)
+            session = _Session(self, writer, parent, set_path.parent)
             with self.hold_store():
                 driver.snapshot(store_path, session)
             self.check_cancelled()
@@ -98,13 +111,10 @@ class BackupJob(Job):
                 parent=parent.set_id if parent else None, created=now_text(), source=str(store_path),
                 entries=tuple(session.entries), deleted=tuple(deleted), compression_level=self.options.level,
                 notes=tuple(self.warnings)))
-        try:
-            self._record(set_path, manifest)
-        except BaseException:
-            for leftover in (set_path, sidecar_path(set_path)):
-                leftover.unlink(missing_ok=True)
-            raise
-        self.set_id = set_id
+        return SetRecord(
+            id=manifest.set_id, store=manifest.store, store_type=manifest.store_type, kind=manifest.kind,
+            parent=manifest.parent, created=manifest.created, path=str(set_path), files=manifest.files,
+            bytes=manifest.bytes, stored_bytes=set_path.stat().st_size, manifest_sha256=manifest.digest())
 
     def _parent(self) -> SetManifest | None:
         """The latest set's manifest, when every set it relies on is still there."""
@@ -124,8 +134,7 @@ class BackupJob(Job):
             return None
         return manifest
 
-    def _record(self, set_path: Path, manifest: SetManifest) -> None:
-        verified = None
+    def _record(self, set_path: Path, record: SetRecord) -> None:
         if self.options.verify:
             self.log("verifying the new set")
 
@@ -136,11 +145,7 @@ class BackupJob(Job):
             if not report.ok:
                 raise ArchiveError(f"the new set failed verification and was removed: {report.summary()} — "
                                    "check the target's disk")
-            verified = now_text()
+            record = replace(record, verified=now_text())
         self.check_cancelled()
-        self.engine.catalog.add_set(SetRecord(
-            id=manifest.set_id, store=manifest.store, store_type=manifest.store_type, kind=manifest.kind,
-            parent=manifest.parent, created=manifest.created, path=str(set_path), files=manifest.files,
-            bytes=manifest.bytes, stored_bytes=set_path.stat().st_size, manifest_sha256=manifest.digest(),
-            verified=verified))
-        self.log(f"set {manifest.set_id} recorded: {manifest.files} files, {manifest.bytes} bytes")
+        self.engine.catalog.add_set(record)
+        self.log(f"set {record.id} recorded: {record.files} files, {record.bytes} bytes")

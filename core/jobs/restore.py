@@ -25,7 +25,7 @@ class _Hooks(RestoreHooks):
         self.job.meter.advance(size)
 
     def file_done(self, path: str) -> None:
-        self.job.meter.advance(files=1, path=path)
+        self.job.meter.count_file(path)
 
     def check_cancelled(self) -> None:
         self.job.check_cancelled()
