@@ -88,11 +88,11 @@ class SetReader:
                              "missing) and has no readable sidecar manifest: it cannot be restored by Strongroom")
         stream = frame_stream(self._fh, self.trailer_offset, self.size - TRAILER.size)
         try:
-            head = _read_exactly(stream, tar_format.BLOCK)
+            head = read_exactly(stream, tar_format.BLOCK)
             path, kind, size, _ = tar_format.parse_header(head)
             if path != MANIFEST_MEMBER or kind != "file" or size > MAX_MANIFEST_BYTES:
                 raise ValueError(f"unexpected last member {path!r}")
-            return parse_manifest(_read_exactly(stream, size), f"inside {self.path}")
+            return parse_manifest(read_exactly(stream, size), f"inside {self.path}")
         except (ValueError, zstandard.ZstdError) as error:
             raise DamagedSet(f"the manifest inside {self.path} is damaged ({error}): the set cannot be read") from None
 
@@ -157,7 +157,8 @@ def read_sidecar(set_path: Path) -> bytes | None:
         return None
 
 
-def _read_exactly(stream, count: int) -> bytes:
+def read_exactly(stream, count: int) -> bytes:
+    """``count`` decompressed bytes, or ValueError when the stream ends first."""
     parts = []
     while count:
         chunk = stream.read(min(CHUNK, count))
@@ -170,7 +171,4 @@ def _read_exactly(stream, count: int) -> bytes:
 
 def _skip(stream, count: int) -> None:
     while count > 0:
-        chunk = stream.read(min(CHUNK, count))
-        if not chunk:
-            raise ValueError("the data ends early (the set is truncated)")
-        count -= len(chunk)
+        count -= len(read_exactly(stream, min(CHUNK, count)))

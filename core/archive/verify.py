@@ -19,7 +19,7 @@ import zstandard
 from . import tar_format
 from .errors import DamagedSet
 from .manifest import SetManifest, parse_manifest, sidecar_path
-from .reader import CHUNK, SetReader, read_sidecar
+from .reader import CHUNK, SetReader, read_exactly, read_sidecar
 from .zstd_frames import TRAILER, FrameError, frame_end, frame_stream
 
 
@@ -124,19 +124,19 @@ def _verify_frame(reader: SetReader, frame: int, members: list, report: VerifyRe
         for entry in members:
             if entry.header_offset != position:
                 raise ValueError(f"member {entry.path!r} is not where the manifest says")
-            header = _read(stream, entry.data_offset - entry.header_offset)
+            header = read_exactly(stream, entry.data_offset - entry.header_offset)
             path, kind, size, target = tar_format.parse_header(header)
             if (path, kind, size, target or None) != (entry.path, entry.type, entry.size, entry.target):
                 report.damaged[entry.path] = f"its tar header says {path!r} ({kind}, {size} bytes)"
             digest = hashlib.sha256()
             remaining = entry.size
             while remaining:
-                chunk = _read(stream, min(CHUNK, remaining))
+                chunk = read_exactly(stream, min(CHUNK, remaining))
                 digest.update(chunk)
                 remaining -= len(chunk)
                 if on_data is not None:
                     on_data(len(chunk), entry.path)
-            _read(stream, tar_format.padding(entry.size))
+            read_exactly(stream, tar_format.padding(entry.size))
             position = entry.data_offset + entry.size + tar_format.padding(entry.size)
             if entry.type == "file" and digest.hexdigest() != entry.sha256:
                 report.damaged[entry.path] = "its SHA-256 does not match the manifest"
@@ -151,14 +151,3 @@ def _verify_frame(reader: SetReader, frame: int, members: list, report: VerifyRe
                 report.damaged[entry.path] = f"unreadable: {error}"
         if all(entry.path in done for entry in members):
             report.problems.append(f"the frame at offset {frame} is damaged: {error}")
-
-
-def _read(stream, count: int) -> bytes:
-    parts = []
-    while count:
-        chunk = stream.read(count)
-        if not chunk:
-            raise ValueError("the data ends early (the set is truncated)")
-        parts.append(chunk)
-        count -= len(chunk)
-    return b"".join(parts)

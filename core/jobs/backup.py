@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..archive import ArchiveError, Entry, SetManifest, SetWriter, sidecar_path, verify_set
 from ..catalog import CatalogError, SetRecord, Store, now_text
 from ..stores import driver_for
-from .job import DEFAULT_MUTEX_TIMEOUT, Job, new_id
+from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -32,11 +32,11 @@ class BackupOptions:
             raise ValueError(f"compression level {self.level} is out of range: use 1 (fastest) to 22 (smallest)")
 
 
-class _Session:
+class _Session(JobCallbacks):
     """What the store driver sees of the job (see stores.base.SnapshotSession)."""
 
     def __init__(self, job: BackupJob, writer: SetWriter, parent: SetManifest | None, scratch: Path) -> None:
-        self.job = job
+        super().__init__(job)
         self.writer = writer
         self.parent = parent
         self.scratch = scratch
@@ -50,16 +50,6 @@ class _Session:
 
     def set_totals(self, files: int, size: int) -> None:
         self.job.meter.set_totals(files, size)
-
-    def advance(self, size: int) -> None:
-        self.job.check_cancelled()
-        self.job.meter.advance(size)
-
-    def file_done(self, path: str) -> None:
-        self.job.meter.count_file(path)
-
-    def check_cancelled(self) -> None:
-        self.job.check_cancelled()
 
     def release_store(self) -> None:
         self.job.release_store()

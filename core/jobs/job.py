@@ -49,6 +49,23 @@ class JobListener:
     def job_log(self, job: Job, line: str) -> None: ...
 
 
+class JobCallbacks:
+    """Progress and cancel, bound to a job: what drivers and the restore code call back into."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+
+    def advance(self, size: int) -> None:
+        self.job.check_cancelled()
+        self.job.meter.advance(size)
+
+    def file_done(self, path: str) -> None:
+        self.job.meter.count_file(path)
+
+    def check_cancelled(self) -> None:
+        self.job.check_cancelled()
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 

@@ -10,25 +10,14 @@ from ..restore import RestoreOptions, RestorePlan, apply_plan, build_plan
 from ..restore.apply import RestoreHooks
 from ..restore.plan import KEEP
 from ..stores import StoreError, driver_for
-from .job import DEFAULT_MUTEX_TIMEOUT, Job
+from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks
 
 if TYPE_CHECKING:
     from ..engine import Engine
 
 
-class _Hooks(RestoreHooks):
-    def __init__(self, job: RestoreJob) -> None:
-        self.job = job
-
-    def advance(self, size: int) -> None:
-        self.job.check_cancelled()
-        self.job.meter.advance(size)
-
-    def file_done(self, path: str) -> None:
-        self.job.meter.count_file(path)
-
-    def check_cancelled(self) -> None:
-        self.job.check_cancelled()
+class _Hooks(JobCallbacks, RestoreHooks):
+    """The restore's progress and cancel checks, bound to the job."""
 
 
 class RestoreJob(Job):
