@@ -85,22 +85,33 @@ def _temporary(destination: Path) -> Path:
     return destination.with_name(f".{destination.name}.strongroom-{os.getpid()}.partial")
 
 
-def _write_file(item: Action, chunks, driver: StoreDriver, hooks: RestoreHooks) -> None:
-    destination = item.destination
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary(destination)
-    temporary.unlink(missing_ok=True)
+def _create_temporary(temporary: Path) -> int:
+    """Open a new temporary file; its folder is made, or a stale one replaced, only when needed."""
     try:
-        fd = os.open(temporary, _WRITE_FLAGS, 0o600)
+        return os.open(temporary, _WRITE_FLAGS, 0o600)
+    except FileNotFoundError:
+        temporary.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        temporary.unlink()
+    return os.open(temporary, _WRITE_FLAGS, 0o600)
+
+
+def _write_file(item: Action, chunks, driver: StoreDriver, hooks: RestoreHooks) -> None:
+    temporary = _temporary(item.destination)
+    fd = _create_temporary(temporary)
+    installed = False
+    try:
         with os.fdopen(fd, "wb") as target:
             for chunk in chunks:
                 target.write(chunk)
                 hooks.advance(len(chunk))
         driver.check_restored(temporary, item.entry)
         _set_metadata(Action(item.entry, temporary, item.action), follow=True)
-        driver.install(temporary, destination)
+        driver.install(temporary, item.destination)
+        installed = True
     finally:
-        temporary.unlink(missing_ok=True)
+        if not installed:
+            temporary.unlink(missing_ok=True)
 
 
 def _write_link(item: Action) -> None:
