@@ -95,15 +95,16 @@ def test_a_job_that_cannot_get_its_mutex_in_time_names_the_holder(home: Path, tm
     env = {**os.environ, "STRONGROOM_HOME": str(home)}
     assert subprocess.run([*CLI, "store", "add", "docs", "--type", "folder", str(source)], env=env,
                           timeout=30).returncode == 0
-    ready = tmp_path / "ready"
+    # The holder says when it holds, then holds until the test closes its stdin.
     holder = subprocess.Popen([*CLI, "locks", "with", "folder", "--job-id", "cli-holder", "--",
-                               "sh", "-c", f"touch {ready}; sleep 30"], env=env)
+                               "sh", "-c", "echo holding; read -r _"], env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
     try:
-        wait_until(ready.exists)
+        assert holder.stdout.readline() == "holding\n"
         result = subprocess.run([*CLI, "backup", "docs", "--wait", "0.5", "--json"], env=env, capture_output=True,
                                 text=True, timeout=60)
     finally:
-        holder.terminate()
+        holder.stdin.close()
         holder.wait(timeout=30)
     assert result.returncode == 1
     (outcome,) = json.loads(result.stdout)

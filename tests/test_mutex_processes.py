@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -77,9 +78,10 @@ def test_processes_are_served_in_arrival_order(home, tmp_path, registry):
 
 
 def test_a_killed_holder_leaves_no_stuck_mutex(home, registry):
+    # The child holds until its stdin closes (when the test ends), not for a fixed time.
     holder = subprocess.Popen([*CLI, "--home", str(home), "locks", "with", "sqlite", "--job-id", "doomed",
-                               "--", sys.executable, "-c", "import time; time.sleep(120)"],
-                              start_new_session=True)
+                               "--", sys.executable, "-c", "import sys; sys.stdin.read()"],
+                              start_new_session=True, stdin=subprocess.PIPE)
     try:
         wait_until(lambda: (cli_status(home)["sqlite"]["holder"] or {}).get("job_id") == "doomed", timeout=30)
         os.kill(holder.pid, signal.SIGKILL)
@@ -94,7 +96,9 @@ def test_a_killed_holder_leaves_no_stuck_mutex(home, registry):
         status = cli_status(home)["sqlite"]
         assert status["state"] == "free" and status["holder"] is None
     finally:
-        os.killpg(holder.pid, signal.SIGKILL)  # the orphaned sleep
+        holder.stdin.close()  # the orphaned child reads end-of-file and exits
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(holder.pid, signal.SIGKILL)
 
 
 def test_a_stale_record_shows_as_stale_until_cleared(home, registry, lockdir):
