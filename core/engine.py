@@ -40,9 +40,10 @@ class Engine:
 
     # -- sets -----------------------------------------------------------------------------
 
-    def open_set(self, set_id: str) -> SetReader:
+    def open_set(self, set_id: str, manifest: SetManifest | None = None) -> SetReader:
+        """Open a catalogued set; pass its manifest when already loaded, to skip parsing it again."""
         record = self.catalog.get_set(set_id)
-        return SetReader(Path(record.path))
+        return SetReader(Path(record.path), manifest if manifest is not None and manifest.set_id == set_id else None)
 
     def load_manifest(self, record: SetRecord) -> SetManifest:
         """A set's manifest (from its sidecar when intact, else from inside the set)."""
@@ -54,9 +55,6 @@ class Engine:
         if manifest.set_id != record.id:
             raise ArchiveError(f"{path} holds set {manifest.set_id}, not {record.id}: the file was replaced")
         return manifest
-
-    def set_record(self, set_id: str) -> SetRecord:
-        return self.catalog.get_set(set_id)
 
     def manifest_for(self, set_id_or_file: str) -> SetManifest:
         """The manifest of a catalogued set, or of a set file given by path."""

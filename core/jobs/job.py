@@ -86,7 +86,6 @@ class Job(ABC):
         self.error: str | None = None
         self.set_id: str | None = None
         self.progress = Progress()
-        self.started_at: float | None = None  # time.time() when the store was first touched
         self.store_intervals: list[tuple[float, float]] = []  # (took, gave back) the mutex, time.time()
         self._cancel = threading.Event()
         self._listeners: list[JobListener] = []
@@ -197,7 +196,6 @@ class Job(ABC):
                       "that job ended without finishing — check what it left behind")
         for note in hold.notes:
             self.log(note)
-        self.started_at = self.started_at or time.time()
         self._running()
         try:
             yield hold

@@ -20,9 +20,13 @@ class VerifyJob(Job):
 
     def __init__(self, engine: Engine, set_id_or_file: str) -> None:
         self.path, self.set_record = _locate(engine, set_id_or_file)
-        with SetReader(self.path) as reader:
-            store, store_type = reader.manifest.store, reader.manifest.store_type
-            self.total_bytes = reader.manifest.bytes
+        if self.set_record is not None:  # the catalog knows; the set is read only once, by verify
+            record = self.set_record
+            store, store_type, self.total_bytes = record.store, record.store_type, record.bytes
+        else:
+            with SetReader(self.path) as reader:
+                manifest = reader.manifest
+                store, store_type, self.total_bytes = manifest.store, manifest.store_type, manifest.bytes
         super().__init__(engine, store, store_type)
         self.set_id = self.set_record.id if self.set_record else None
         self.report: VerifyReport | None = None
