@@ -74,6 +74,23 @@ def test_a_file_vanishing_during_the_backup_is_a_warning(engine, docs: Path, mon
     assert any("a.txt: vanished during the backup" in warning for warning in job.warnings)
 
 
+def test_a_small_file_changed_after_it_was_listed_is_stored_whole_as_read(engine, docs: Path, monkeypatch) -> None:
+    real_open = os.open
+
+    def grow_then_open(path, flags, *args):
+        if str(path).endswith("a.txt"):
+            with open(path, "ab") as grower:
+                grower.write(b" and more")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(folder.os, "open", grow_then_open)
+    job = run_backup(engine)
+    assert job.state == JobState.SUCCEEDED, job.warnings  # stable while read: a consistent copy
+    with engine.open_set(job.set_id) as reader:
+        entry = next(entry for entry in reader.manifest.entries if entry.path == "a.txt")
+        assert reader.read_file(entry) == b"alpha and more"  # the whole file as it was when read
+
+
 def test_a_file_changing_while_read_is_flagged(engine, docs: Path, monkeypatch) -> None:
     real_add_file = SetWriter.add_file
 

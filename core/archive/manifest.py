@@ -50,8 +50,7 @@ class Entry:
     data_offset: int = 0
 
     def public_dict(self) -> dict:
-        values = {name: getattr(self, name) for name in _ENTRY_NAMES}
-        return {key: value for key, value in values.items() if value is not None}
+        return {key: value for key, value in self.__dict__.items() if value is not None}
 
     def same_state(self, other: Entry) -> bool:
         """True when a file looks unchanged since ``other`` (the incremental test)."""

@@ -59,8 +59,10 @@ class JobCallbacks:
         self.job.check_cancelled()
         self.job.meter.advance(size)
 
-    def file_done(self, path: str) -> None:
-        self.job.meter.count_file(path)
+    def file_done(self, path: str, size: int = 0) -> None:
+        """A file is done; ``size`` bytes of it were not yet counted with ``advance``."""
+        self.job.check_cancelled()
+        self.job.meter.advance(size, files=1, path=path)
 
     def check_cancelled(self) -> None:
         self.job.check_cancelled()

@@ -61,12 +61,6 @@ class ProgressMeter:
                 self._current = path
         self._maybe_report()
 
-    def count_file(self, path: str) -> None:
-        """One more file done; reported with the next bytes (cheap: called once per file)."""
-        with self._lock:
-            self._files_done += 1
-            self._current = path
-
     def snapshot(self) -> Progress:
         with self._lock:
             now = self._clock()

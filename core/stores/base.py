@@ -44,7 +44,8 @@ class SnapshotSession(Protocol):
     def advance(self, size: int) -> None:
         """``size`` more bytes were read (and checks for cancel)."""
 
-    def file_done(self, path: str) -> None: ...
+    def file_done(self, path: str, size: int = 0) -> None:
+        """A file is done; ``size`` of its bytes were not yet counted with ``advance``."""
 
     def check_cancelled(self) -> None: ...
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..archive import MANIFEST_MEMBER, Entry
+from ..archive.writer import SMALL_FILE
 from . import register_driver
 from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error
 
@@ -65,6 +66,7 @@ class FolderDriver(StoreDriver):
         session.set_totals(sum(1 for item in changed if item.kind == "file"),
                            sum(item.status.st_size for item in changed if item.kind == "file"))
         changed_paths = {item.path for item in changed}
+        base = os.path.join(path, "")
         for item in items:
             session.check_cancelled()
             if item.path not in changed_paths:
@@ -74,8 +76,7 @@ class FolderDriver(StoreDriver):
             elif item.kind == "symlink":
                 self._add_link(path, item, session)
             else:
-                self._add_file(path, item, session)
-                session.file_done(item.path)
+                self._add_file(base, item, session)
 
     def _add_link(self, root: Path, item: _Item, session: SnapshotSession) -> None:
         try:
@@ -85,9 +86,10 @@ class FolderDriver(StoreDriver):
             return
         session.add(session.writer.add_symlink(_entry(item, target=target)))
 
-    def _add_file(self, root: Path, item: _Item, session: SnapshotSession) -> None:
+    def _add_file(self, base: str, item: _Item, session: SnapshotSession) -> None:
+        """Store one file (``base`` is the store's path ending in a separator)."""
         try:
-            fd = os.open(os.path.join(root, item.path), _OPEN_FLAGS)
+            fd = os.open(base + item.path, _OPEN_FLAGS)
         except FileNotFoundError:
             session.warn(f"{item.path}: vanished during the backup; not in this set")
             return
@@ -95,17 +97,46 @@ class FolderDriver(StoreDriver):
             session.warn(f"{item.path}: unreadable ({error.strerror}); skipped — give this user read access "
                          "to back it up")
             return
-        with os.fdopen(fd, "rb", buffering=0) as source:
-            before = os.fstat(fd)
-            if not stat.S_ISREG(before.st_mode):
-                session.warn(f"{item.path}: replaced by something that is not a file during the backup; skipped")
-                return
+        try:
+            entry = self._read_small(fd, item, session) if item.status.st_size <= SMALL_FILE else None
+            if entry is None:
+                entry = self._read_large(fd, item, session)
+        finally:
+            os.close(fd)
+        if entry is not None:
+            session.add(entry)
+
+    def _read_small(self, fd: int, item: _Item, session: SnapshotSession) -> Entry | None:
+        """One read (one byte more than listed shows growth) and one fstat, when nothing changed since the
+        file was listed; else None, and the careful path (fstat before and after) reads it again."""
+        listed = item.status
+        data = os.read(fd, listed.st_size + 1)
+        now = os.fstat(fd)
+        if (len(data), now.st_size, now.st_mtime_ns, now.st_ino, now.st_mode) != (
+                listed.st_size, listed.st_size, listed.st_mtime_ns, listed.st_ino, listed.st_mode):
+            os.lseek(fd, 0, os.SEEK_SET)
+            return None
+        entry = session.writer.add_bytes(_entry(item, now), data)
+        session.file_done(item.path, len(data))
+        return entry
+
+    def _read_large(self, fd: int, item: _Item, session: SnapshotSession) -> Entry | None:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            session.warn(f"{item.path}: replaced by something that is not a file during the backup; skipped")
+            return None
+        with os.fdopen(os.dup(fd), "rb", buffering=0) as source:
             entry, short = session.writer.add_file(_entry(item, before), source, session.advance)
-            after = os.fstat(fd)
+        after = os.fstat(fd)
         if short or after.st_size != before.st_size or after.st_mtime_ns != before.st_mtime_ns:
-            session.warn(f"{item.path}: changed while it was read; the copy in this set may be inconsistent — "
-                         "back it up again when it is quiet")
-        session.add(entry)
+            _warn_changed(item.path, session)
+        session.file_done(item.path)
+        return entry
+
+
+def _warn_changed(path: str, session: SnapshotSession) -> None:
+    session.warn(f"{path}: changed while it was read; the copy in this set may be inconsistent — back it up again "
+                 "when it is quiet")
 
 
 def _unchanged(item: _Item, parent: dict[str, Entry]) -> bool:
