@@ -15,18 +15,33 @@ from .jobs.job import DEFAULT_MUTEX_TIMEOUT
 from .mutex import MutexRegistry
 from .paths import StrongroomPaths
 from .restore import RestoreOptions
+from .settings import Settings, load_settings
 from .stores import driver_for
 
 
 class Engine:
-    def __init__(self, paths: StrongroomPaths, registry: MutexRegistry | None = None) -> None:
+    def __init__(self, paths: StrongroomPaths, registry: MutexRegistry | None = None,
+                 settings: Settings | None = None) -> None:
         self.paths = paths
+        if settings is None:
+            loaded = load_settings(paths.settings)
+            settings, self.settings_problem = loaded.settings, loaded.problem
+        else:
+            self.settings_problem = ""
+        self.settings = settings
         self.catalog = Catalog(paths.catalog)
         self.registry = registry or MutexRegistry.for_directory(paths.lock_directory())
 
     @property
     def default_target(self) -> Path:
-        return self.paths.default_target
+        """Where sets go unless a job says otherwise: the settings' folder, else the data folder's."""
+        return self.settings.target(self.paths.default_target)
+
+    def default_backup_options(self, **changes) -> BackupOptions:
+        """Backup options as the settings have them (compression level, verify), with ``changes``."""
+        values = {"level": self.settings.compression_level, "verify": self.settings.verify_after_backup}
+        values.update(changes)
+        return BackupOptions(**values)
 
     # -- stores ---------------------------------------------------------------------------
 
@@ -34,6 +49,12 @@ class Engine:
         """Register a store after checking that ``path`` really is one of ``store_type``."""
         absolute = driver_for(store_type).check_path(path)
         return self.catalog.add_store(name, store_type, str(absolute))
+
+    def update_store(self, name: str, path: str) -> Store:
+        """Point a store at a new path, after checking it is still one of the store's type."""
+        store = self.store(name)
+        absolute = driver_for(store.type).check_path(path)
+        return self.catalog.update_store(name, str(absolute))
 
     def store(self, name: str) -> Store:
         return self.catalog.get_store(name)

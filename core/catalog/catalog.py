@@ -19,6 +19,7 @@ from .records import CatalogError, JobRecord, SetRecord, Store, check_store_name
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT = 15.0
+MAX_LOG_LINES = 2000  # the last lines of a job's log kept in its history row
 
 
 def now_text() -> str:
@@ -108,6 +109,13 @@ class Catalog:
         with self._connect() as connection:
             return [Store(**dict(row)) for row in connection.execute("SELECT * FROM stores ORDER BY name")]
 
+    def update_store(self, name: str, path: str) -> Store:
+        """Point a store at a new path (its type and sets stay)."""
+        store = self.get_store(name)
+        with self._connect() as connection:
+            connection.execute("UPDATE stores SET path = ? WHERE name = ?", (path, name))
+        return Store(store.name, store.type, path, store.created)
+
     def remove_store(self, name: str) -> Store:
         """Forget a store; its sets stay on disk and in the catalog."""
         store = self.get_store(name)
@@ -151,6 +159,7 @@ class Catalog:
         """Insert or update a job's history row."""
         values = job.public_dict()
         values["warnings"] = json.dumps(values["warnings"])
+        values["log"] = json.dumps(values["log"][-MAX_LOG_LINES:])
         names = list(values)
         with self._connect() as connection:
             connection.execute(
@@ -159,8 +168,11 @@ class Catalog:
                 [values[name] for name in names])
 
     def list_jobs(self, limit: int = 200) -> list[JobRecord]:
+        """The newest jobs, without their logs (``get_job`` has a job's log)."""
+        columns = ", ".join(f.name for f in fields(JobRecord) if f.name != "log")
         with self._connect() as connection:
-            rows = connection.execute("SELECT * FROM jobs ORDER BY created DESC, id DESC LIMIT ?", (limit,))
+            rows = connection.execute(f"SELECT {columns}, '[]' AS log FROM jobs ORDER BY created DESC, id DESC "
+                                      "LIMIT ?", (limit,))
             return [_job(row) for row in rows]
 
     def get_job(self, job_id: str) -> JobRecord:
@@ -178,4 +190,5 @@ class Catalog:
 def _job(row: sqlite3.Row) -> JobRecord:
     values = dict(row)
     values["warnings"] = json.loads(values["warnings"])
+    values["log"] = json.loads(values["log"])
     return JobRecord(**values)

@@ -68,6 +68,7 @@ class JobRecord:
     set_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    log: list[str] = field(default_factory=list)
 
     def public_dict(self) -> dict:
         return asdict(self)

@@ -45,6 +45,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_by_created ON jobs(created);
     """,
+    # 2: each job's log, so history shows what a job did after the console is closed
+    """
+    ALTER TABLE jobs ADD COLUMN log TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

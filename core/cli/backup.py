@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ..engine import Engine
-from ..jobs import BackupOptions, Job, JobState, run_simultaneously
+from ..jobs import Job, JobState, run_simultaneously
 from ..jobs.job import DEFAULT_MUTEX_TIMEOUT
 from ..paths import StrongroomPaths
 from ..units import human_bytes
@@ -24,7 +25,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--incremental", action="store_true", help="store only what changed since the last set")
     parser.add_argument("--target", metavar="DIR", help="where to write the sets (default: the data folder)")
     parser.add_argument("--no-verify", action="store_true", help="do not read the set back after writing it")
-    parser.add_argument("--level", type=int, default=3, metavar="N", help="zstd compression level 1-22 (default 3)")
+    parser.add_argument("--level", type=int, metavar="N",
+                        help="zstd compression level 1-22 (default: the settings', else 3)")
     parser.add_argument("--threads", type=int, default=0, metavar="N", help="compression threads (default: one per CPU)")
     parser.add_argument("--wait", type=float, default=DEFAULT_MUTEX_TIMEOUT, metavar="S",
                         help=f"seconds a job may wait for its mutex (default {DEFAULT_MUTEX_TIMEOUT:g})")
@@ -55,13 +57,17 @@ def print_outcome(jobs: list[Job], as_json: bool) -> int:
 def backup(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     if len(set(args.names)) != len(args.names):
         raise UsageError("a store is named twice; give each store once")
-    if not 1 <= args.level <= 22:
+    if args.level is not None and not 1 <= args.level <= 22:
         raise UsageError(f"--level {args.level} is out of range: use 1 (fastest) to 22 (smallest)")
     if args.wait < 0:
         raise UsageError("--wait must be 0 or more seconds")
     engine = Engine(paths)
-    options = BackupOptions(incremental=args.incremental, target=Path(args.target).absolute() if args.target else None,
-                            verify=not args.no_verify, level=args.level, threads=args.threads)
+    if engine.settings_problem:
+        print(f"strongroom: warning: {engine.settings_problem}", file=sys.stderr)
+    options = engine.default_backup_options(
+        incremental=args.incremental, target=Path(args.target).absolute() if args.target else None,
+        threads=args.threads, **({"level": args.level} if args.level is not None else {}),
+        **({"verify": False} if args.no_verify else {}))
     stores = [engine.store(name) for name in args.names]  # every name checked before any job starts
     jobs: list[Job] = [engine.backup_job(store.name, options, mutex_timeout=args.wait) for store in stores]
     with ProgressDisplay(jobs):

@@ -14,11 +14,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("jobs", help="show the job history", description="Show past and running jobs.")
     parser.add_argument("--limit", type=int, default=50, metavar="N", help="at most N jobs (default 50)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--log", metavar="JOB_ID", help="print one job's log (its last 2000 lines)")
     parser.set_defaults(handler=list_jobs)
 
 
 def list_jobs(args: argparse.Namespace, paths: StrongroomPaths) -> int:
-    records = Catalog(paths.catalog).list_jobs(args.limit)
+    catalog = Catalog(paths.catalog)
+    if args.log:
+        record = catalog.get_job(args.log)
+        print("\n".join(record.log) if record.log else f"job {record.id} has no log lines")
+        return 0
+    records = catalog.list_jobs(args.limit)
     if args.json:
         print(json.dumps([record.public_dict() for record in records], indent=2))
         return 0

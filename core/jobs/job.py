@@ -166,6 +166,7 @@ class Job(ABC):
         self._set_state(final)
         self.record.finished = now_text()
         self.record.warnings = list(self.warnings)
+        self.record.log = list(self.log_lines)
         self.record.error = self.error
         self.record.set_id = self.set_id
         self.record.bytes, self.record.files = self.progress.bytes_done, self.progress.files_done
