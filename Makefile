@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?= locks
 
-.PHONY: install run test bench bench-backup clean
+.PHONY: install run gui test bench bench-backup bench-gui screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/strongroom $(ARGS)
 
+gui: $(STAMP)
+	$(BIN)/strongroom-gui
+
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -26,6 +29,12 @@ bench: $(STAMP)
 
 bench-backup: $(STAMP)
 	$(BIN)/python bench/backup_bench.py $(BENCH_ARGS)
+
+bench-gui: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_bench.py $(BENCH_ARGS)
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python docs/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

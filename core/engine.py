@@ -96,10 +96,10 @@ class Engine:
 
     def restore_job(self, store_name: str, options: RestoreOptions = RestoreOptions(), *, set_id: str = "latest",
                     mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> RestoreJob:
-        return RestoreJob(self, self._store_or_its_sets(store_name), options, set_id=set_id,
+        return RestoreJob(self, self.restorable_store(store_name), options, set_id=set_id,
                           mutex_timeout=mutex_timeout)
 
-    def _store_or_its_sets(self, name: str) -> Store:
+    def restorable_store(self, name: str) -> Store:
         """A registered store, or — for a removed one — what its latest set says it was."""
         try:
             return self.store(name)

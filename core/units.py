@@ -29,3 +29,19 @@ def human_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
+
+
+def human_time(value: str | float | None) -> str:
+    """A catalog timestamp (ISO 8601, UTC) or a Unix time, as local time to the second."""
+    from datetime import datetime, timezone
+
+    if value is None or value == "":
+        return "—"
+    try:
+        if isinstance(value, str):
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        else:
+            moment = datetime.fromtimestamp(value, timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return str(value)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")

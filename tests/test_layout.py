@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 import pkgutil
 import subprocess
 import sys
@@ -47,3 +48,22 @@ def test_two_store_types_never_share_a_mutex(first, second, tmp_path):
 def test_malformed_type_names_are_refused(bad):
     with pytest.raises(StoreTypeError, match="not a valid store type name"):
         check_type_name(bad)
+
+
+def test_the_console_never_spins_the_event_loop_by_hand():
+    """Workers report through signals; the GUI thread never calls processEvents()."""
+    import strongroom.gui
+
+    folder = Path(strongroom.gui.__path__[0])
+    offenders = [path.name for path in folder.rglob("*.py") if "processEvents(" in path.read_text()]
+    assert offenders == []
+
+
+def test_resources_hold_the_icon_and_desktop_entry():
+    from importlib import resources
+
+    root = resources.files("strongroom.resources")
+    desktop = (root / "strongroom.desktop").read_text()
+    assert "Exec=strongroom-gui" in desktop and "Icon=strongroom" in desktop
+    for name in ("strongroom.svg", "strongroom-256.png", "strongroom-64.png"):
+        assert (root / "icons" / name).is_file()

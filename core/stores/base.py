@@ -59,6 +59,7 @@ class StoreDriver(ABC):
     type_name: ClassVar[str]
     description: ClassVar[str]
     incremental: ClassVar[bool] = False
+    path_is_folder: ClassVar[bool] = True  # False: a store is one file (a dialog offers a file picker)
 
     @abstractmethod
     def check_path(self, path: str) -> Path:

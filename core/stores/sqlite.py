@@ -50,6 +50,7 @@ def integrity_problem(path: Path) -> str | None:
 
 class SqliteDriver(StoreDriver):
     type_name = "sqlite"
+    path_is_folder = False
     description = "a SQLite database file, copied consistently with the online backup API"
 
     def check_path(self, path: str) -> Path:

@@ -1,0 +1,160 @@
+"""Render the console into docs/screenshots/: the main window with running and waiting jobs
+and a busy lock panel, the empty first start, and every page of both wizards.
+
+Runs offscreen in a throw-away home. To have something to show, a CLI process holds the
+sqlite mutex (so SQLite jobs visibly wait for it) and the folder jobs are slowed to a
+crawl (a few milliseconds per file) so they are caught mid-way.
+
+    make screenshots        # or: python docs/make_screenshots.py [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from strongroom.core.engine import Engine  # noqa: E402
+from strongroom.core.jobs.job import JobCallbacks  # noqa: E402
+from strongroom.core.paths import resolve_paths  # noqa: E402
+from strongroom.gui.main_window import MainWindow  # noqa: E402
+
+OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "screenshots"
+SLOW_FILE_SECONDS = 0.004
+
+
+def settle(app: QApplication, ms: int = 400, until=lambda: True, timeout_ms: int = 20_000) -> None:
+    """Let the event loop run for ``ms``, then until ``until()`` holds (bounded by ``timeout_ms``)."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+    waited = 0
+    while not until() and waited < timeout_ms:
+        QTimer.singleShot(50, loop.quit)
+        loop.exec()
+        waited += 50
+
+
+def grab(widget: QWidget, name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(OUT / f"{name}.png"))
+    print(f"wrote {OUT / name}.png ({widget.width()}x{widget.height()})")
+
+
+def make_data(root: Path) -> dict[str, tuple[str, Path]]:
+    stores = {}
+    for name, files in (("documents", 1500), ("photos", 800), ("projects", 600)):
+        folder = root / name
+        for number in range(files):
+            path = folder / f"dir{number % 20:02d}" / f"file-{number:05d}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(os.urandom(2048) + b"text " * 400)
+        stores[name] = ("folder", folder)
+    for name in ("crm", "inventory"):
+        db = root / f"{name}.db"
+        with sqlite3.connect(db) as connection:
+            connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT)")
+            connection.executemany("INSERT INTO items (body) VALUES (?)", [("x" * 200,)] * 5000)
+        stores[name] = ("sqlite", db)
+    return stores
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(["strongroom-gui"])
+    app.setStyle("Fusion")
+    with tempfile.TemporaryDirectory(prefix="strongroom-shots-") as scratch:
+        scratch = Path(scratch)
+        home = scratch / "home"
+        engine = Engine(resolve_paths(home))
+
+        empty = MainWindow(engine, tray=False)
+        empty.show()
+        settle(app)
+        grab(empty, "main-window-empty")
+        empty.close()
+        settle(app, 100)
+
+        for name, (kind, path) in make_data(scratch / "data").items():
+            engine.add_store(name, kind, str(path))
+        for name in ("documents", "crm"):
+            engine.backup_job(name).run()
+
+        window = MainWindow(engine, tray=False)
+        window.show()
+        settle(app)
+
+        backup = window.open_backup_wizard({"documents", "photos", "crm"})
+        for index, page in enumerate(("stores", "destination", "options", "summary"), 1):
+            settle(app, 150)
+            grab(backup, f"backup-wizard-{index}-{page}")
+            if page != "summary":
+                backup.next()
+        backup.reject()
+
+        restore = window.open_restore_wizard("documents")
+        settle(app, 150)
+        grab(restore, "restore-wizard-1-store")
+        restore.next()
+        settle(app, 150)
+        grab(restore, "restore-wizard-2-set")
+        restore.next()
+        settle(app, 100, restore.items_page.isComplete)
+        restore.items_page.view.expandToDepth(0)
+        restore.items_page.some.setChecked(True)
+        restore.items_page.model.set_checked("dir03", True)
+        settle(app, 100)
+        grab(restore, "restore-wizard-3-items")
+        restore.items_page.filter.setText("file-0004")
+        settle(app, 100)
+        grab(restore, "restore-wizard-3-items-filtered")
+        restore.items_page.filter.setText("")
+        restore.next()
+        restore.destination_page.other.setChecked(True)
+        restore.destination_page.picker.setText(str(scratch / "restored"))
+        settle(app, 100)
+        grab(restore, "restore-wizard-4-destination")
+        restore.next()
+        settle(app, 100, restore.summary_page.isComplete)
+        grab(restore, "restore-wizard-5-summary")
+        restore.reject()
+
+        # A busy console: a CLI holds the sqlite mutex; folder jobs crawl, one runs and one queues.
+        holder = subprocess.Popen([sys.executable, "-m", "strongroom.core.cli.main", "--home", str(home), "locks",
+                                   "with", "sqlite", "--job-id", "cli-nightly-db", "--store", "crm", "--", "cat"],
+                                  stdin=subprocess.PIPE)
+        original = JobCallbacks.file_done
+
+        def crawl(self, path, size=0):
+            time.sleep(SLOW_FILE_SECONDS)  # simulated slow disk, so the picture catches jobs mid-way
+            original(self, path, size)
+
+        JobCallbacks.file_done = crawl
+        try:
+            settle(app, 300, lambda: any(s.store_type == "sqlite" and s.holder for s in window.watcher.latest))
+            options = engine.default_backup_options()
+            window.start_backups([(name, options) for name in ("documents", "photos", "crm", "inventory")])
+            window.start_backups([("projects", engine.default_backup_options(incremental=True))])
+            settle(app, 2500)
+            grab(window, "main-window-busy")
+        finally:
+            window.cancel_all()
+            holder.stdin.close()
+            holder.wait(30)
+            settle(app, 100, lambda: not window.manager.busy)
+            JobCallbacks.file_done = original
+        window.close()
+        settle(app, 100)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

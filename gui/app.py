@@ -1,0 +1,122 @@
+"""``strongroom-gui``: start the console (or, with --self-test, check that it builds and exit).
+
+Where files live is decided exactly as for the CLI (``--home``, ``--lock-dir``,
+``--lock-scope``, the STRONGROOM_* variables, then platformdirs), except that the lock
+scope falls back to the one chosen in Settings. An unexpected error is logged with its
+traceback under the log folder and shown as one line, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
+
+from .. import core
+from ..core.paths import StrongroomPaths, resolve_paths
+from ..core.settings import load_settings
+
+log = logging.getLogger("strongroom.gui")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="strongroom-gui", description="The Strongroom backup console.")
+    parser.add_argument("--version", action="version", version=f"strongroom-gui {core.__version__}")
+    parser.add_argument("--home", metavar="DIR", help="keep everything Strongroom writes under DIR")
+    parser.add_argument("--lock-dir", metavar="DIR", help="the lock directory (or set STRONGROOM_LOCK_DIR)")
+    parser.add_argument("--lock-scope", choices=("user", "machine"), help="user (default) or machine-wide locks")
+    parser.add_argument("--self-test", action="store_true",
+                        help="build the main window and both wizards offscreen, walk them, and exit 0 if all is well")
+    parser.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)  # bench: print when shown
+    return parser
+
+
+def console_paths(args: argparse.Namespace) -> StrongroomPaths:
+    """Paths as the CLI resolves them; the lock scope defaults to the one in Settings."""
+    paths = resolve_paths(args.home, lock_dir=args.lock_dir, lock_scope=args.lock_scope)
+    if args.lock_scope is None and not os.environ.get("STRONGROOM_LOCK_SCOPE"):
+        scope = load_settings(paths.settings).settings.lock_scope
+        if scope != paths.lock_scope:
+            paths = resolve_paths(args.home, lock_dir=args.lock_dir, lock_scope=scope)
+    return paths
+
+
+def _log_to_file(paths: StrongroomPaths) -> None:
+    try:
+        paths.log_dir.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(paths.log_dir / "console.log", maxBytes=2_000_000, backupCount=3,
+                                      encoding="utf-8")
+    except OSError as error:
+        print(f"strongroom-gui: warning: cannot write the log in {paths.log_dir} ({error.strerror})", file=sys.stderr)
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    logging.getLogger("strongroom").addHandler(handler)
+    logging.getLogger("strongroom").setLevel(logging.INFO)
+
+
+def _install_excepthook(window_getter) -> None:
+    """Unexpected errors in slots: logged with traceback, shown to the administrator as one line."""
+    from .messages import show_error
+
+    def hook(kind, value, traceback) -> None:
+        log.error("unexpected error in the console", exc_info=(kind, value, traceback))
+        window = window_getter()
+        if window is not None and isinstance(value, Exception):
+            show_error(window, "Unexpected error", f"unexpected error: {value!r} — please report this; "
+                                                   "the details are in the console's log")
+
+    sys.excepthook = hook
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
+    args = build_parser().parse_args(argv)
+    if args.self_test:
+        from .self_test import run_self_test
+
+        return run_self_test(args)
+    try:
+        paths = console_paths(args)
+    except ValueError as error:
+        print(f"strongroom-gui: {error}", file=sys.stderr)
+        return 2
+    _log_to_file(paths)
+
+    from PySide6.QtWidgets import QApplication
+
+    from ..core.engine import Engine
+    from .icons import app_icon
+    from .main_window import MainWindow
+    from .messages import EXPECTED, error_text
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Strongroom")
+    app.setApplicationDisplayName("Strongroom")
+    app.setDesktopFileName("strongroom")
+    app.setWindowIcon(app_icon())
+    try:
+        engine = Engine(paths)
+    except EXPECTED as error:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, "Strongroom cannot start", error_text(error))
+        return 1
+    window = MainWindow(engine)
+    _install_excepthook(lambda: window)
+    if args.startup_probe:
+        window.shown.connect(lambda: print(f"shown {time.perf_counter() - started:.3f}", flush=True))
+    window.show()
+    return app.exec()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

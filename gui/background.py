@@ -1,0 +1,63 @@
+"""Run one function off the GUI thread and get its result (or its error) back as a signal.
+
+Used for the slower reads a wizard needs (a big set's manifest, a restore plan that
+looks at every destination), so that pages stay responsive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from .messages import error_text
+
+log = logging.getLogger(__name__)
+
+
+class _Relay(QObject):
+    done = Signal(object, object)  # result, error text (None on success)
+
+
+class _Call(QRunnable):
+    def __init__(self, function: Callable[[], object], relay: _Relay) -> None:
+        super().__init__()
+        self.function = function
+        self.relay = relay
+
+    def run(self) -> None:
+        try:
+            result = self.function()
+        except Exception as error:
+            self.relay.done.emit(None, error_text(error))
+            return
+        self.relay.done.emit(result, None)
+
+
+class BackgroundCall(QObject):
+    """``BackgroundCall(parent).run(function, on_done)``: ``on_done(result, error)`` in the GUI thread.
+
+    A newer call supersedes an older one still running: only the latest result is
+    delivered, so a page never shows an answer to a question it no longer asks.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._generation = 0
+        self.running = False
+
+    def run(self, function: Callable[[], object], on_done: Callable[[object, str | None], None]) -> None:
+        self._generation += 1
+        generation = self._generation
+        relay = _Relay(self)
+        self.running = True
+
+        def deliver(result: object, error: str | None) -> None:
+            relay.deleteLater()
+            if generation == self._generation:
+                self.running = False
+                on_done(result, error)
+
+        relay.done.connect(deliver)
+        QThreadPool.globalInstance().start(_Call(function, relay))

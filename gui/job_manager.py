@@ -1,0 +1,92 @@
+"""The console's jobs: start them (each in its own worker), cancel them, count them.
+
+Everything here runs in the GUI thread and never blocks: starting a job starts a
+thread, cancelling sets a flag, and the workers report back through signals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.jobs import Job, JobState
+from .workers import JobWorker
+
+ACTIVE = (JobState.QUEUED, JobState.WAITING, JobState.RUNNING)
+
+
+class JobManager(QObject):
+    job_added = Signal(object)  # Job
+    job_changed = Signal(str)  # job id: state, progress or log changed
+    job_logged = Signal(str, str)  # job id, line
+    job_finished = Signal(object)  # Job, in its final state
+    counts_changed = Signal(int, int)  # running, waiting
+    all_finished = Signal()  # the last active job has ended
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.jobs: dict[str, Job] = {}
+        self._workers: dict[str, JobWorker] = {}
+
+    def start(self, job: Job) -> Job:
+        """Run ``job`` in a new worker thread now; it waits for its mutex there if it must."""
+        worker = JobWorker(job, self)
+        worker.state_changed.connect(self._on_state)
+        worker.progressed.connect(lambda job_id, _progress: self.job_changed.emit(job_id))
+        worker.logged.connect(self._on_log)
+        worker.finished.connect(lambda: self._on_finished(job.id))
+        self.jobs[job.id] = job
+        self._workers[job.id] = worker
+        self.job_added.emit(job)
+        worker.start()
+        self._emit_counts()
+        return job
+
+    def start_all(self, jobs: list[Job]) -> list[Job]:
+        """Start several jobs at once (the workers run simultaneously)."""
+        return [self.start(job) for job in jobs]
+
+    def cancel(self, job_id: str) -> None:
+        worker = self._workers.get(job_id)
+        if worker is not None:
+            worker.cancel()
+            self.job_changed.emit(job_id)
+
+    def cancel_all(self) -> None:
+        for job_id in list(self._workers):
+            self.cancel(job_id)
+
+    def active(self) -> list[Job]:
+        return [job for job in self.jobs.values() if job.state in ACTIVE]
+
+    def counts(self) -> tuple[int, int]:
+        """(running, waiting): queued jobs count as waiting."""
+        active = self.active()
+        running = sum(1 for job in active if job.state == JobState.RUNNING)
+        return running, len(active) - running
+
+    # -- from the workers (queued into the GUI thread) -------------------------------------
+
+    def _on_state(self, job_id: str, _state: str) -> None:
+        self.job_changed.emit(job_id)
+        self._emit_counts()
+
+    def _on_log(self, job_id: str, line: str) -> None:
+        self.job_logged.emit(job_id, line)
+
+    def _on_finished(self, job_id: str) -> None:
+        worker = self._workers.pop(job_id, None)
+        if worker is not None:
+            worker.deleteLater()  # its thread has ended (QThread.finished)
+        job = self.jobs[job_id]
+        self.job_changed.emit(job_id)
+        self.job_finished.emit(job)
+        self._emit_counts()
+        if not self._workers:
+            self.all_finished.emit()
+
+    def _emit_counts(self) -> None:
+        self.counts_changed.emit(*self.counts())
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._workers)

@@ -1,0 +1,64 @@
+"""The Jobs section: live jobs with progress and a Cancel button each, above the history."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout,
+                               QWidget)
+
+from .delegates import ButtonDelegate, ProgressDelegate
+from .models.jobs_model import (CANCEL, CANCELLABLE_ROLE, DETAILS, FRACTION_ROLE, JOB_ID_ROLE, PROGRESS, STARTED,
+                                JobsModel)
+
+
+class JobsView(QWidget):
+    cancel_requested = Signal(str)  # job id
+    details_requested = Signal(str)  # job id
+    refresh_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = JobsModel(self)
+        self.table = QTableView(self)
+        self.table.setObjectName("jobsTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.setItemDelegateForColumn(PROGRESS, ProgressDelegate(FRACTION_ROLE, self.table))
+        self.cancel_delegate = ButtonDelegate(CANCELLABLE_ROLE, self.table)
+        self.cancel_delegate.clicked.connect(self._cancel_clicked)
+        self.table.setItemDelegateForColumn(CANCEL, self.cancel_delegate)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(DETAILS, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(STARTED, QHeaderView.ResizeMode.ResizeToContents)
+        for column, width in ((0, 100), (1, 72), (2, 230), (3, 110), (4, 80), (5, 140), (6, 90), (7, 50), (8, 80),
+                              (CANCEL, 80)):
+            self.table.setColumnWidth(column, width)
+        self.table.doubleClicked.connect(lambda index: self.details_requested.emit(index.data(JOB_ID_ROLE)))
+        self.details_button = QPushButton("Details and log…", self)
+        self.details_button.setObjectName("jobDetailsButton")
+        self.details_button.clicked.connect(self._details)
+        refresh = QPushButton("Refresh history", self)
+        refresh.setToolTip("Also shows jobs that other consoles and command-line runs have recorded")
+        refresh.clicked.connect(self.refresh_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.details_button)
+        buttons.addStretch(1)
+        buttons.addWidget(refresh)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+
+    def _cancel_clicked(self, index: QModelIndex) -> None:
+        self.cancel_requested.emit(index.data(JOB_ID_ROLE))
+
+    def _details(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self.details_requested.emit(rows[0].data(JOB_ID_ROLE))

@@ -1,0 +1,368 @@
+"""The main window: Stores, Jobs and the live Lock status, with menus, toolbar and status bar.
+
+It starts jobs through the JobManager (one worker thread each) and hears back only
+through signals; it never waits for a job or a mutex. Closing it while jobs run asks
+first, cancels them, and closes once every job has cleaned up.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QMessageBox, QSplitter, QStyle, QSystemTrayIcon,
+                               QVBoxLayout, QWidget)
+
+from .. import core
+from ..core.engine import Engine
+from ..core.jobs import BackupOptions, Job
+from ..core.restore import RestoreOptions
+from ..core.store_overview import store_overviews
+from .icons import app_icon
+from .job_details import JobDetailsDialog
+from .job_manager import JobManager
+from .jobs_view import JobsView
+from .lock_panel import LockPanel
+from .lock_watcher import LockWatcher
+from .messages import EXPECTED, ask, show_error
+from .settings_dialog import SettingsDialog
+from .store_dialog import StoreDialog
+from .stores_view import StoresView
+from .tray import Tray
+from .verify_dialog import VerifyDialog
+from .wizards.backup_wizard import BackupWizard
+from .wizards.restore_wizard import RestoreWizard
+
+CLOSE_DEADLINE_MS = 120_000  # after this, a close waits no longer for cancelled jobs to end
+
+
+class MainWindow(QMainWindow):
+    shown = Signal()  # the first time the window is on screen (start-up timing)
+
+    def __init__(self, engine: Engine, *, tray: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Strongroom — backup console")
+        self.setWindowIcon(app_icon())
+        self.engine = engine
+        self.manager = JobManager(self)
+        self.watcher = LockWatcher(engine.registry, self)
+        self.details: list[JobDetailsDialog] = []
+        self.wizard = None
+        self._closing = False
+        self._shown_once = False
+
+        self.stores_view = StoresView(self)
+        self.jobs_view = JobsView(self)
+        self.lock_panel = LockPanel(engine.registry.lockdir, self)
+        self._build_actions()
+        self._build_layout()
+        self._build_status_bar()
+        self.tray = Tray(self, [self.backup_action, self.restore_action, self.quit_action]) \
+            if tray and QSystemTrayIcon.isSystemTrayAvailable() else None
+        if self.tray is not None:
+            self.tray.show()
+
+        self.stores_view.add_requested.connect(self.add_store)
+        self.stores_view.edit_requested.connect(self.edit_store)
+        self.stores_view.remove_requested.connect(self.remove_store)
+        self.stores_view.backup_requested.connect(lambda names: self.open_backup_wizard(set(names)))
+        self.stores_view.restore_requested.connect(self.open_restore_wizard)
+        self.jobs_view.cancel_requested.connect(self.manager.cancel)
+        self.jobs_view.details_requested.connect(self.show_job_details)
+        self.jobs_view.refresh_requested.connect(self.refresh_history)
+        self.manager.job_added.connect(self.jobs_view.model.add_job)
+        self.manager.job_changed.connect(self.jobs_view.model.job_changed)
+        self.manager.job_finished.connect(self._job_finished)
+        self.manager.counts_changed.connect(self._counts_changed)
+        self.manager.all_finished.connect(self._all_finished)
+        self.watcher.statuses_changed.connect(self.lock_panel.show_statuses)
+        self.watcher.statuses_changed.connect(self.jobs_view.model.set_lock_statuses)
+        self.watcher.failed.connect(self.lock_panel.show_problem)
+        self.lock_panel.lock_broken.connect(self._lock_broken)
+
+        self.refresh_stores()
+        self.refresh_history()
+        self.watcher.start()
+        self.resize(1280, 860)
+        if engine.settings_problem:
+            QTimer.singleShot(0, lambda: show_error(self, "Settings not used", engine.settings_problem))
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _action(self, text: str, slot, icon: QStyle.StandardPixmap | None = None, shortcut=None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.setStatusTip(tip)
+        action.setToolTip(tip or text)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        pixmap = QStyle.StandardPixmap
+        self.backup_action = self._action("&Backup…", self.open_backup_wizard, pixmap.SP_DialogSaveButton,
+                                          QKeySequence("Ctrl+B"), "Back up one or more stores")
+        self.restore_action = self._action("&Restore…", self.open_restore_wizard, pixmap.SP_DialogOpenButton,
+                                           QKeySequence("Ctrl+R"), "Restore a store from a backup set")
+        self.verify_action = self._action("&Verify…", self.open_verify_dialog, pixmap.SP_DialogApplyButton,
+                                          None, "Read back every byte of a backup set")
+        self.add_store_action = self._action("&Add store…", self.add_store, pixmap.SP_FileDialogNewFolder,
+                                             QKeySequence("Ctrl+N"), "Register a folder or SQLite database")
+        self.settings_action = self._action("&Settings…", self.open_settings, pixmap.SP_FileDialogDetailedView,
+                                            QKeySequence.StandardKey.Preferences, "Default target, lock scope, "
+                                            "compression, verify")
+        self.cancel_all_action = self._action("Cancel &all jobs", self.cancel_all, pixmap.SP_BrowserStop, None,
+                                              "Cancel every queued, waiting and running job")
+        self.about_action = self._action("&About Strongroom", self.show_about, pixmap.SP_MessageBoxInformation)
+        self.quit_action = self._action("&Quit", self.close, None, QKeySequence.StandardKey.Quit)
+        self.cancel_all_action.setEnabled(False)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.add_store_action)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        jobs_menu = self.menuBar().addMenu("&Jobs")
+        for action in (self.backup_action, self.restore_action, self.verify_action):
+            jobs_menu.addAction(action)
+        jobs_menu.addSeparator()
+        jobs_menu.addAction(self.cancel_all_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setIconSize(QSize(24, 24))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.backup_action, self.restore_action, self.verify_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.add_store_action)
+        toolbar.addAction(self.settings_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.cancel_all_action)
+
+    def _section(self, title: str, widget: QWidget) -> QGroupBox:
+        box = QGroupBox(title, self)
+        layout = QVBoxLayout(box)
+        layout.addWidget(widget)
+        return box
+
+    def _build_layout(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.setObjectName("mainSplitter")
+        splitter.addWidget(self._section("Stores", self.stores_view))
+        splitter.addWidget(self._section("Jobs", self.jobs_view))
+        splitter.addWidget(self._section("Lock status — one mutex per store type", self.lock_panel))
+        splitter.setSizes([260, 330, 220])
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+
+    def _build_status_bar(self) -> None:
+        self.counts_label = QLabel("Idle", self)
+        self.counts_label.setObjectName("jobCounts")
+        self.statusBar().addPermanentWidget(self.counts_label)
+
+    # -- stores -----------------------------------------------------------------------------
+
+    def refresh_stores(self) -> None:
+        try:
+            self.stores_view.set_overviews(store_overviews(self.engine.catalog))
+        except EXPECTED as error:
+            show_error(self, "Cannot read the stores", error)
+
+    def refresh_history(self) -> None:
+        try:
+            self.jobs_view.model.set_history(self.engine.catalog.list_jobs())
+        except EXPECTED as error:
+            show_error(self, "Cannot read the job history", error)
+
+    def add_store(self) -> None:
+        self._open_store_dialog(StoreDialog(self.engine, parent=self))
+
+    def edit_store(self, store) -> None:
+        self._open_store_dialog(StoreDialog(self.engine, store, parent=self))
+
+    def _open_store_dialog(self, dialog: StoreDialog) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.refresh_stores)
+        dialog.open()
+
+    def remove_store(self, store) -> None:
+        if not ask(self, f"Remove store {store.name}?",
+                   f"Strongroom will stop backing up {store.path}.\n\nIts backup sets stay on disk and in the "
+                   "catalog, and can still be restored from the Restore wizard.", "Remove store"):
+            return
+        try:
+            self.engine.catalog.remove_store(store.name)
+        except EXPECTED as error:
+            show_error(self, "The store was not removed", error)
+        self.refresh_stores()
+
+    # -- wizards and dialogs ----------------------------------------------------------------
+
+    def open_backup_wizard(self, preselected: set[str] | None = None) -> BackupWizard:
+        chosen = preselected if preselected is not None else {store.name for store in self.stores_view.selected()}
+        wizard = BackupWizard(self.engine, lambda: self.watcher.latest, chosen, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.accepted.connect(lambda: self.start_backups(wizard.jobs()))
+        self.wizard = wizard
+        wizard.open()
+        return wizard
+
+    def open_restore_wizard(self, store_name: str | None = None) -> RestoreWizard:
+        if store_name is None:
+            selected = self.stores_view.selected()
+            store_name = selected[0].name if len(selected) == 1 else None
+        wizard = RestoreWizard(self.engine, store_name, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.accepted.connect(lambda: self.start_restore(*wizard.request()))
+        self.wizard = wizard
+        wizard.open()
+        return wizard
+
+    def open_verify_dialog(self) -> VerifyDialog | None:
+        try:
+            sets = self.engine.catalog.list_sets()
+        except EXPECTED as error:
+            show_error(self, "Cannot list the backup sets", error)
+            return None
+        dialog = VerifyDialog(sets, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.start_verify(dialog.chosen))
+        dialog.open()
+        return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.engine.settings, self.engine.paths.settings, self.engine.paths.default_target,
+                                self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._settings_saved(dialog.saved))
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self, settings) -> None:
+        if settings is not None:
+            self.engine.settings = settings
+            self.engine.settings_problem = ""
+            self.statusBar().showMessage("Settings saved", 5000)
+
+    def show_about(self) -> None:
+        paths = self.engine.paths
+        QMessageBox.about(self, "About Strongroom", (
+            f"<h3>Strongroom {core.__version__}</h3>"
+            "<p>A backup console for folders and SQLite databases. Every job holds the mutex of its store "
+            "type while it touches the store, so different store types never wait for each other.</p>"
+            f"<p>Catalog: <code>{paths.catalog}</code><br>Default target: <code>{self.engine.default_target}"
+            f"</code><br>Locks: <code>{paths.lock_dir}</code> ({paths.lock_scope} scope)<br>"
+            f"Settings: <code>{paths.settings}</code></p>"))
+
+    def show_job_details(self, job_id: str | None) -> JobDetailsDialog | None:
+        if not job_id:
+            return None
+        job = self.manager.jobs.get(job_id)
+        try:
+            record = job.record if job is not None else self.engine.catalog.get_job(job_id)
+        except EXPECTED as error:
+            show_error(self, "Cannot read the job", error)
+            return None
+        dialog = JobDetailsDialog(record, job, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.manager.job_logged.connect(dialog.append)
+        self.manager.job_changed.connect(dialog.refresh)
+        dialog.destroyed.connect(lambda *_: self.details.remove(dialog) if dialog in self.details else None)
+        self.details.append(dialog)
+        dialog.show()
+        return dialog
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def _start(self, make_jobs, title: str) -> list[Job]:
+        try:
+            jobs = make_jobs()
+        except EXPECTED as error:
+            show_error(self, title, error)
+            return []
+        return self.manager.start_all(jobs)
+
+    def start_backups(self, specs: list[tuple[str, BackupOptions]]) -> list[Job]:
+        """One job per store, all started at once (those of one store type take turns on its mutex)."""
+        return self._start(lambda: [self.engine.backup_job(name, options) for name, options in specs],
+                           "The backup could not start")
+
+    def start_restore(self, store_name: str, set_id: str, options: RestoreOptions) -> list[Job]:
+        return self._start(lambda: [self.engine.restore_job(store_name, options, set_id=set_id)],
+                           "The restore could not start")
+
+    def start_verify(self, set_id_or_file: str | None) -> list[Job]:
+        if not set_id_or_file:
+            return []
+        return self._start(lambda: [self.engine.verify_job(set_id_or_file)], "The verify could not start")
+
+    def cancel_all(self) -> None:
+        self.manager.cancel_all()
+
+    def _job_finished(self, job: Job) -> None:
+        if job.operation == "backup":
+            self.refresh_stores()
+        if self.tray is not None:
+            self.tray.job_finished(job)
+        self.statusBar().showMessage(f"{job.operation} of {job.store_name}: {job.state.label}"
+                                     + (f" — {job.error}" if job.error else ""), 15000)
+
+    def _counts_changed(self, running: int, waiting: int) -> None:
+        busy = running + waiting
+        self.counts_label.setText(f"{running} running · {waiting} waiting" if busy else "Idle")
+        self.cancel_all_action.setEnabled(busy > 0)
+        if self.tray is not None:
+            self.tray.counts(running, waiting)
+
+    def _lock_broken(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        self.watcher.refresh_now()
+
+    # -- closing ----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        if self.manager.busy:
+            if not self._closing:
+                count = max(1, len(self.manager.active()))
+                if not ask(self, "Jobs are still running",
+                           f"{count} job(s) are still running or waiting.\n\nCancel them and close? Cancelled "
+                           "backups leave no partial set and no held mutex; files a cancelled restore has already "
+                           "put in place stay there.", "Cancel jobs and close", "Keep running"):
+                    event.ignore()
+                    return
+                self._closing = True
+                self.manager.cancel_all()
+                self.statusBar().showMessage("Cancelling jobs; the window closes when they have cleaned up…")
+                QTimer.singleShot(CLOSE_DEADLINE_MS, self._give_up_waiting)
+            event.ignore()
+            return
+        self.watcher.stop()
+        for dialog in list(self.details):
+            dialog.close()
+        if self.tray is not None:
+            self.tray.hide()
+        event.accept()
+
+    def _all_finished(self) -> None:
+        self.refresh_history()
+        if self._closing:
+            self.close()
+
+    def _give_up_waiting(self) -> None:
+        if self._closing and self.manager.busy:
+            show_error(self, "Jobs did not stop", "Some jobs have not stopped after being cancelled; the window "
+                       "stays open so that nothing is cut off. Their details say what they are doing.")
+            self._closing = False
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self.shown.emit()

@@ -1,0 +1,50 @@
+"""Engine errors as the engine's own one-line messages, shown in a dialog, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ..core.archive import ArchiveError
+from ..core.catalog import CatalogError
+from ..core.mutex import LockDirectoryError, MutexError
+from ..core.settings import SettingsError
+from ..core.store_types import StoreTypeError
+from ..core.stores import StoreError
+
+log = logging.getLogger(__name__)
+
+EXPECTED = (ArchiveError, CatalogError, StoreError, StoreTypeError, MutexError, LockDirectoryError, SettingsError,
+            ValueError)
+
+
+def error_text(error: BaseException) -> str:
+    """The message an administrator sees for ``error``."""
+    if isinstance(error, EXPECTED):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"{error.filename or 'a file'}: {error.strerror or error}"
+    log.error("unexpected error", exc_info=error)
+    return f"unexpected error: {error!r} — please report this; the details are in the console's log"
+
+
+def show_error(parent: QWidget, title: str, error: BaseException | str) -> QMessageBox:
+    """A window-modal message that does not block the caller (the event loop keeps running)."""
+    text = error if isinstance(error, str) else error_text(error)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorMessage")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def ask(parent: QWidget, title: str, text: str, yes: str, no: str = "Cancel") -> bool:
+    """A yes/no question whose buttons say what they do; "no" is the default."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    no_button = box.addButton(no, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(no_button)
+    box.exec()
+    return box.clickedButton() is yes_button

@@ -1,0 +1,78 @@
+"""The stores table: type, path, last backup (when, kind, result) and size."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from ...core.store_overview import StoreOverview
+from ...core.units import human_bytes, human_time
+from ..icons import state_icon
+
+COLUMNS = ("Store", "Type", "Path", "Last backup", "Kind", "Result", "Size")
+NAME, TYPE, PATH, WHEN, KIND, RESULT, SIZE = range(len(COLUMNS))
+
+STORE_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class StoresModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[StoreOverview] = []
+
+    def set_overviews(self, overviews: list[StoreOverview]) -> None:
+        self.beginResetModel()
+        self._rows = list(overviews)
+        self.endResetModel()
+
+    def overview_at(self, row: int) -> StoreOverview | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def names(self) -> list[str]:
+        return [row.store.name for row in self._rows]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == STORE_NAME_ROLE:
+            return row.store.name
+        if role == Qt.ItemDataRole.DecorationRole and column == RESULT and row.last_backup is not None:
+            return state_icon(row.last_backup.state)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == PATH:
+                return row.store.path
+            if column == RESULT and row.last_backup is not None and row.last_backup.error:
+                return row.last_backup.error
+            return None
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        latest = row.latest_set
+        if column == NAME:
+            return row.store.name
+        if column == TYPE:
+            return row.store.type
+        if column == PATH:
+            return row.store.path
+        if column == WHEN:
+            if row.last_backup is not None:
+                return human_time(row.last_backup.finished or row.last_backup.created)
+            return human_time(latest.created) if latest else "never"
+        if column == KIND:
+            return latest.kind if latest else ""
+        if column == RESULT:
+            return row.result
+        if column == SIZE:
+            return human_bytes(row.size) if row.size is not None else ""
+        return None

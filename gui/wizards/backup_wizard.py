@@ -1,0 +1,238 @@
+"""The backup wizard: stores → destination → options → summary; Finish starts the jobs at once.
+
+The summary says which jobs will run at the same time (different store types never
+wait for each other) and which will queue behind a store-type mutex (a second store of
+the same type, or a holder that is already there).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFormLayout, QLabel, QRadioButton, QSpinBox, QTextBrowser,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWizard, QWizardPage)
+
+from ...core.catalog import Store
+from ...core.engine import Engine
+from ...core.jobs import BackupOptions
+from ...core.mutex import MutexStatus, mutex_name
+from ...core.store_overview import StoreOverview, store_overviews
+from ...core.stores import driver_for
+from ...core.units import human_time
+from .target_picker import FolderPicker, folder_problem, free_space_text
+
+STORE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class QueuePlan:
+    """For one store type: who starts at once, who queues, and any holder already there."""
+
+    store_type: str
+    stores: tuple[str, ...]
+    holder: str  # "" when the mutex is free now
+
+    @property
+    def mutex(self) -> str:
+        return mutex_name(self.store_type)
+
+
+def queue_plans(stores: list[Store], statuses: list[MutexStatus]) -> list[QueuePlan]:
+    held = {status.store_type: status.holder.describe() for status in statuses
+            if status.holder is not None and status.state == "held"}
+    by_type: dict[str, list[str]] = {}
+    for store in stores:
+        by_type.setdefault(store.type, []).append(store.name)
+    return [QueuePlan(store_type, tuple(names), held.get(store_type, "")) for store_type, names in sorted(by_type.items())]
+
+
+class StoresPage(QWizardPage):
+    def __init__(self, overviews: list[StoreOverview], preselected: set[str]) -> None:
+        super().__init__()
+        self.setTitle("Which stores?")
+        self.setSubTitle("Tick the stores to back up. Stores of different types are backed up at the same time.")
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("backupStores")
+        self.tree.setHeaderLabels(["Store", "Path", "Last backup"])
+        self.tree.setColumnWidth(0, 200)
+        self.tree.setColumnWidth(1, 300)
+        groups: dict[str, QTreeWidgetItem] = {}
+        for overview in overviews:
+            store = overview.store
+            group = groups.get(store.type)
+            if group is None:
+                group = groups[store.type] = QTreeWidgetItem(self.tree, [f"{store.type} stores"])
+                group.setFlags(group.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
+                group.setExpanded(True)
+            latest = overview.latest_set
+            item = QTreeWidgetItem(group, [store.name, store.path,
+                                           f"{human_time(latest.created)} ({latest.kind})" if latest else "never"])
+            item.setData(0, STORE_ROLE, store)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Checked if store.name in preselected else Qt.CheckState.Unchecked)
+        self.tree.itemChanged.connect(lambda *_: self.completeChanged.emit())
+        self.empty = QLabel("There are no stores yet: close this wizard and add one with “Add store…”.", self)
+        self.empty.setVisible(not overviews)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tree)
+        layout.addWidget(self.empty)
+
+    def items(self) -> list[QTreeWidgetItem]:
+        return [self.tree.topLevelItem(g).child(c) for g in range(self.tree.topLevelItemCount())
+                for c in range(self.tree.topLevelItem(g).childCount())]
+
+    def set_checked(self, names: set[str]) -> None:
+        for item in self.items():
+            item.setCheckState(0, Qt.CheckState.Checked if item.data(0, STORE_ROLE).name in names
+                               else Qt.CheckState.Unchecked)
+
+    def chosen(self) -> list[Store]:
+        return [item.data(0, STORE_ROLE) for item in self.items() if item.checkState(0) == Qt.CheckState.Checked]
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
+        return bool(self.chosen())
+
+
+class DestinationPage(QWizardPage):
+    def __init__(self, default_target: Path) -> None:
+        super().__init__()
+        self.setTitle("Where to?")
+        self.setSubTitle("Each store gets its own folder below the target; every set is one .tar.zst file.")
+        self.default_target = default_target
+        self.use_default = QRadioButton(f"The default target: {default_target}", self)
+        self.use_default.setObjectName("defaultTarget")
+        self.use_other = QRadioButton("Another folder:", self)
+        self.use_other.setObjectName("otherTarget")
+        self.use_default.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.use_default)
+        group.addButton(self.use_other)
+        self.picker = FolderPicker("Choose the backup target", self)
+        self.picker.setObjectName("targetPicker")
+        self.picker.setEnabled(False)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.use_other.toggled.connect(self.picker.setEnabled)
+        self.use_other.toggled.connect(self._changed)
+        self.picker.changed.connect(self._changed)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.use_default)
+        layout.addWidget(self.use_other)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        self._changed()
+
+    def target(self) -> Path:
+        return Path(self.picker.text()).expanduser() if self.use_other.isChecked() else self.default_target
+
+    def _changed(self) -> None:
+        problem = folder_problem(self.picker.text()) if self.use_other.isChecked() else ""
+        self.note.setText(problem or free_space_text(str(self.target())))
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
+        return not self.use_other.isChecked() or not folder_problem(self.picker.text())
+
+
+class OptionsPage(QWizardPage):
+    def __init__(self, level: int, verify: bool) -> None:
+        super().__init__()
+        self.setTitle("How?")
+        self.full = QRadioButton("Full: a complete, self-contained set", self)
+        self.full.setObjectName("fullBackup")
+        self.incremental = QRadioButton("Incremental: only what changed since the latest set "
+                                        "(SQLite sets are always full)", self)
+        self.incremental.setObjectName("incrementalBackup")
+        self.full.setChecked(True)
+        self.verify = QCheckBox("Verify the set after writing it (reads back every byte)", self)
+        self.verify.setObjectName("verifyAfter")
+        self.verify.setChecked(verify)
+        self.level = QSpinBox(self)
+        self.level.setObjectName("compressionLevel")
+        self.level.setRange(1, 22)
+        self.level.setValue(level)
+        self.level.setToolTip("zstd level: 1 is fastest, 22 is smallest; 3 suits most data")
+        form = QFormLayout()
+        form.addRow("Compression level (1 fastest … 22 smallest):", self.level)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.full)
+        layout.addWidget(self.incremental)
+        layout.addSpacing(8)
+        layout.addWidget(self.verify)
+        layout.addLayout(form)
+        layout.addStretch(1)
+
+
+class SummaryPage(QWizardPage):
+    def __init__(self, statuses) -> None:
+        super().__init__()
+        self.setTitle("Ready to back up")
+        self.statuses = statuses
+        self.text = QTextBrowser(self)
+        self.text.setObjectName("backupSummary")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt naming)
+        wizard: BackupWizard = self.wizard()
+        stores = wizard.stores_page.chosen()
+        options = wizard.options()
+        kind = "incremental" if options.incremental else "full"
+        lines = [f"<p><b>{len(stores)} backup job{'s' if len(stores) != 1 else ''}</b> into "
+                 f"<code>{html.escape(str(options.target))}</code>, {kind}, compression level {options.level}, "
+                 f"{'verified after writing' if options.verify else 'not verified'}.</p><ul>"]
+        for store in stores:
+            set_kind = kind if driver_for(store.type).incremental else "full"
+            lines.append(f"<li><b>{html.escape(store.name)}</b> ({store.type}, <code>{html.escape(store.path)}"
+                         f"</code>) → {set_kind} set in <code>{html.escape(str(options.target / store.name))}</code></li>")
+        lines.append("</ul><p><b>Order</b></p><ul>")
+        plans = queue_plans(stores, self.statuses())
+        if len(plans) > 1:
+            types = ", ".join(plan.store_type for plan in plans)
+            lines.append(f"<li>Run at the same time: one job per store type ({types}); different store types "
+                         "never wait for each other.</li>")
+        elif len(stores) == 1 and not plans[0].holder:
+            lines.append(f"<li>{html.escape(stores[0].name)} starts at once.</li>")
+        for plan in plans:
+            if len(plan.stores) > 1:
+                names = ", ".join(map(html.escape, plan.stores))
+                lines.append(f"<li>Take turns on <code>{plan.mutex}</code>, one at a time: {names}.</li>")
+            if plan.holder:
+                lines.append(f"<li>{html.escape(', '.join(plan.stores))} will wait first: <code>{plan.mutex}</code> "
+                             f"is held now by {html.escape(plan.holder)}.</li>")
+        lines.append("</ul>")
+        self.text.setHtml("".join(lines))
+
+
+class BackupWizard(QWizard):
+    """Gathers what to back up; ``jobs()`` gives the (store, options) pairs to start."""
+
+    def __init__(self, engine: Engine, statuses=lambda: [], preselected: set[str] | None = None,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("backupWizard")
+        self.setWindowTitle("Back up stores")
+        self.engine = engine
+        settings = engine.settings
+        self.stores_page = StoresPage(store_overviews(engine.catalog), preselected or set())
+        self.destination_page = DestinationPage(engine.default_target)
+        self.options_page = OptionsPage(settings.compression_level, settings.verify_after_backup)
+        self.summary_page = SummaryPage(statuses)
+        for page in (self.stores_page, self.destination_page, self.options_page, self.summary_page):
+            self.addPage(page)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Start backup")
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.resize(760, 540)
+
+    def options(self) -> BackupOptions:
+        return BackupOptions(incremental=self.options_page.incremental.isChecked(),
+                             target=self.destination_page.target(), verify=self.options_page.verify.isChecked(),
+                             level=self.options_page.level.value())
+
+    def jobs(self) -> list[tuple[str, BackupOptions]]:
+        options = self.options()
+        return [(store.name, options) for store in self.stores_page.chosen()]

@@ -1,0 +1,362 @@
+"""The restore wizard: store → set → items → destination and policy → summary → restore job.
+
+The set's contents come from its manifest, read and turned into a tree off the GUI
+thread. The summary is the restore's own plan (what a dry run prints): every exact
+destination path and how many existing files would be overwritten, so nobody is
+surprised by where files land.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPlainTextEdit, QRadioButton, QTreeView, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWizard, QWizardPage)
+
+from ...core.catalog import CatalogError, SetRecord, Store
+from ...core.engine import Engine
+from ...core.restore import RestoreOptions, build_plan
+from ...core.restore.plan import CREATE, KEEP, REPLACE
+from ...core.stores import driver_for
+from ...core.units import human_bytes, human_time
+from ..background import BackgroundCall
+from ..models.manifest_tree import ManifestTreeModel, Node, build_tree
+from .target_picker import FolderPicker, folder_problem
+
+MAX_SUMMARY_LINES = 2000
+POLICY_TEXT = {
+    "never": "never: existing files are kept as they are (safest)",
+    "if-older": "if older: replace an existing file only when it is older than the one in the set",
+    "always": "always: replace existing files with the set's version",
+}
+ERROR_STYLE = "color: #c62828;"
+
+
+class StorePage(QWizardPage):
+    def __init__(self, engine: Engine, preselected: str | None) -> None:
+        super().__init__()
+        self.setTitle("Restore which store?")
+        self.setSubTitle("Stores that were removed are listed too, as long as their sets exist.")
+        self.list = QListWidget(self)
+        self.list.setObjectName("restoreStores")
+        registered = {store.name: store for store in engine.catalog.list_stores()}
+        with_sets: dict[str, int] = {}
+        for record in engine.catalog.list_sets():
+            with_sets[record.store] = with_sets.get(record.store, 0) + 1
+        for name in sorted(set(registered) | set(with_sets)):
+            store = registered.get(name)
+            count = with_sets.get(name, 0)
+            label = f"{name} — {store.type} — {store.path}" if store else f"{name} — removed store"
+            label += f"  ({count} set{'s' if count != 1 else ''})" if count else "  (no backup set yet)"
+            item = QListWidgetItem(label, self.list)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            if not count:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            if name == preselected and count:
+                self.list.setCurrentItem(item)
+        self.list.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list)
+
+    def store_name(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def select(self, name: str) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == name:
+                self.list.setCurrentRow(row)
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
+        return self.store_name() is not None
+
+
+class SetPage(QWizardPage):
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.setTitle("Which point in time?")
+        self.setSubTitle("Every set restores the store as it was when the set was taken, incremental ones included.")
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("restoreSets")
+        self.tree.setRootIsDecorated(False)
+        self.tree.setHeaderLabels(["Taken", "Kind", "Files", "Size", "Stored", "Verified", "Set"])
+        self.tree.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tree)
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt naming)
+        self.tree.clear()
+        name = self.wizard().store_page.store_name()
+        for record in reversed(self.engine.catalog.list_sets(name)):
+            item = QTreeWidgetItem(self.tree, [
+                human_time(record.created), record.kind, str(record.files), human_bytes(record.bytes),
+                human_bytes(record.stored_bytes), human_time(record.verified) if record.verified else "not verified",
+                record.id])
+            item.setData(0, Qt.ItemDataRole.UserRole, record)
+        if self.tree.topLevelItemCount():
+            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        for column in range(self.tree.columnCount()):
+            self.tree.resizeColumnToContents(column)
+
+    def record(self) -> SetRecord | None:
+        item = self.tree.currentItem()
+        return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
+        return self.record() is not None
+
+
+class ItemsPage(QWizardPage):
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.setTitle("What to restore?")
+        self.manifest = None
+        self._loaded_for: str | None = None
+        self.everything = QRadioButton("Everything in the set", self)
+        self.everything.setObjectName("restoreEverything")
+        self.some = QRadioButton("Only the items ticked below", self)
+        self.some.setObjectName("restoreSome")
+        self.everything.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.everything)
+        group.addButton(self.some)
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("itemFilter")
+        self.filter.setPlaceholderText("Find by name…")
+        self.filter.setClearButtonEnabled(True)
+        self.model = ManifestTreeModel(self)
+        self.view = QTreeView(self)
+        self.view.setObjectName("restoreItems")
+        self.view.setModel(self.model)
+        self.view.setUniformRowHeights(True)
+        self.view.setColumnWidth(0, 320)
+        self.view.setColumnWidth(1, 150)
+        self.view.setColumnWidth(2, 150)
+        self.status = QLabel(self)
+        self.status.setObjectName("itemsStatus")
+        self.status.setWordWrap(True)
+        self.loader = BackgroundCall(self)
+        self.filter.textChanged.connect(self._filter)
+        self.model.selection_changed.connect(self._selection_changed)
+        self.some.toggled.connect(self._selection_changed)
+        choice = QHBoxLayout()
+        choice.addWidget(self.everything)
+        choice.addWidget(self.some)
+        choice.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(choice)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.status)
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt naming)
+        record = self.wizard().set_page.record()
+        if record.id == self._loaded_for:
+            return
+        self._loaded_for = record.id
+        self.manifest = None
+        self.model.set_tree(Node("", "", None), [])
+        self.status.setStyleSheet("")
+        self.status.setText(f"Reading the contents of set {record.id}…")
+        engine = self.engine
+
+        def load():
+            manifest = engine.load_manifest(record)
+            return manifest, build_tree(manifest)
+
+        self.loader.run(load, self._loaded)
+        self.completeChanged.emit()
+
+    def _loaded(self, result, error: str | None) -> None:
+        if error:
+            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setText(error)
+            self._loaded_for = None
+            return
+        self.manifest, (root, ordered) = result
+        self.model.set_tree(root, ordered)
+        self._filter(self.filter.text())
+        self._selection_changed()
+
+    def _filter(self, text: str) -> None:
+        self.model.set_filter(text)
+        if text.strip():
+            self.view.setRootIsDecorated(False)
+        else:
+            self.view.setRootIsDecorated(True)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        if self.manifest is None:
+            return
+        if self.model.checked and not self.some.isChecked():
+            self.some.setChecked(True)
+            return
+        manifest = self.manifest
+        text = f"The set holds {manifest.files} files, {human_bytes(manifest.bytes)}."
+        if self.model.matches is not None:
+            text += f" {len(self.model.matches) + self.model.more_matches} match the filter"
+            text += f" (the first {len(self.model.matches)} are shown)." if self.model.more_matches else "."
+        if self.some.isChecked():
+            files, size = self.model.selected_totals()
+            text += (f" Ticked: {len(self.model.checked)} item(s), {files} files, {human_bytes(size)}."
+                     if self.model.checked else " Tick the items to restore.")
+        self.status.setStyleSheet("")
+        self.status.setText(text)
+        self.completeChanged.emit()
+
+    def paths(self) -> tuple[str, ...]:
+        return self.model.selected_paths() if self.some.isChecked() else ()
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
+        return self.manifest is not None and (self.everything.isChecked() or bool(self.model.checked))
+
+
+class DestinationPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Where to, and what about existing files?")
+        self.original = QRadioButton(self)
+        self.original.setObjectName("originalLocation")
+        self.other = QRadioButton("Another folder (paths land relative to it):", self)
+        self.other.setObjectName("otherFolder")
+        self.original.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.original)
+        group.addButton(self.other)
+        self.picker = FolderPicker("Choose where to restore", self)
+        self.picker.setObjectName("restorePicker")
+        self.picker.setEnabled(False)
+        self.problem = QLabel(self)
+        self.problem.setStyleSheet(ERROR_STYLE)
+        self.policy = QComboBox(self)
+        self.policy.setObjectName("overwritePolicy")
+        for policy, text in POLICY_TEXT.items():
+            self.policy.addItem(text, policy)
+        self.other.toggled.connect(self.picker.setEnabled)
+        self.other.toggled.connect(self._changed)
+        self.picker.changed.connect(self._changed)
+        form = QFormLayout()
+        form.addRow("Overwrite existing files:", self.policy)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.original)
+        layout.addWidget(self.other)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.problem)
+        layout.addSpacing(8)
+        layout.addLayout(form)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt naming)
+        store = self.wizard().store()
+        self.original.setText(f"The original location: {store.path}")
+        self._changed()
+
+    def _changed(self) -> None:
+        self.problem.setText(folder_problem(self.picker.text()) if self.other.isChecked() else "")
+        self.completeChanged.emit()
+
+    def to(self) -> Path | None:
+        return Path(self.picker.text()).expanduser() if self.other.isChecked() else None
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
+        return not self.other.isChecked() or not folder_problem(self.picker.text())
+
+
+class SummaryPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Ready to restore")
+        self.plan = None
+        self.headline = QLabel(self)
+        self.headline.setObjectName("restoreHeadline")
+        self.headline.setWordWrap(True)
+        self.headline.setTextFormat(Qt.TextFormat.PlainText)
+        self.lines = QPlainTextEdit(self)
+        self.lines.setObjectName("restoreLines")
+        self.lines.setReadOnly(True)
+        self.lines.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.planner = BackgroundCall(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addWidget(QLabel("Where each item lands:", self))
+        layout.addWidget(self.lines, 1)
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt naming)
+        wizard: RestoreWizard = self.wizard()
+        self.plan = None
+        self.headline.setStyleSheet("")
+        self.headline.setText("Working out where every item lands…")
+        self.lines.clear()
+        manifest = wizard.items_page.manifest
+        store = wizard.store()
+        options = wizard.options()
+
+        def plan():
+            return build_plan(manifest, driver_for(store.type), Path(store.path), options)
+
+        self.planner.run(plan, self._planned)
+        self.completeChanged.emit()
+
+    def _planned(self, plan, error: str | None) -> None:
+        if error:
+            self.headline.setStyleSheet(ERROR_STYLE)
+            self.headline.setText(f"This restore cannot run: {error}")
+            return
+        self.plan = plan
+        wizard: RestoreWizard = self.wizard()
+        created, replaced, kept = plan.count(CREATE), plan.count(REPLACE), plan.count(KEEP)
+        record = wizard.set_page.record()
+        self.headline.setText(
+            f"Restore set {record.id} (taken {human_time(record.created)}) into {plan.root}.\n"
+            f"{created} item(s) will be created, {replaced} existing file(s) will be overwritten, {kept} existing "
+            f"item(s) will be kept as they are (policy: {wizard.destination_page.policy.currentData()}). "
+            f"{human_bytes(plan.bytes_to_write)} to write.")
+        lines = plan.lines()
+        shown = lines[:MAX_SUMMARY_LINES]
+        if len(lines) > len(shown):
+            shown.append(f"… and {len(lines) - len(shown)} more")
+        self.lines.setPlainText("\n".join(shown))
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
+        return self.plan is not None
+
+
+class RestoreWizard(QWizard):
+    """Gathers a restore; ``request()`` gives (store name, set id, options) for the job."""
+
+    def __init__(self, engine: Engine, preselected: str | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("restoreWizard")
+        self.setWindowTitle("Restore a store")
+        self.engine = engine
+        self.store_page = StorePage(engine, preselected)
+        self.set_page = SetPage(engine)
+        self.items_page = ItemsPage(engine)
+        self.destination_page = DestinationPage()
+        self.summary_page = SummaryPage()
+        for page in (self.store_page, self.set_page, self.items_page, self.destination_page, self.summary_page):
+            self.addPage(page)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Start restore")
+        self.resize(820, 580)
+
+    def store(self) -> Store:
+        """The registered store, or for a removed one what its set's manifest says it was."""
+        name = self.store_page.store_name()
+        try:
+            return self.engine.store(name)
+        except CatalogError:
+            manifest = self.items_page.manifest
+            return Store(name, manifest.store_type, manifest.source, manifest.created)
+
+    def options(self) -> RestoreOptions:
+        return RestoreOptions(to=self.destination_page.to(), overwrite=self.destination_page.policy.currentData(),
+                              paths=self.items_page.paths())
+
+    def request(self) -> tuple[str, str, RestoreOptions]:
+        return self.store_page.store_name(), self.set_page.record().id, self.options()

@@ -1,0 +1,55 @@
+"""QThread workers: each runs one core job and reports to the GUI only through Qt signals.
+
+The job's listener methods run in the worker's thread; emitting a signal from there to
+objects living in the GUI thread queues the call, so widgets are only ever touched by
+the GUI thread, and the GUI thread never waits for a job (or for a mutex).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QThread, Signal
+
+from ..core.jobs import Job, JobState
+from ..core.jobs.job import JobListener
+from ..core.jobs.progress import Progress
+
+
+class JobWorker(QThread):
+    """Runs ``job.run()`` in its own thread."""
+
+    state_changed = Signal(str, str)  # job id, JobState value
+    progressed = Signal(str, object)  # job id, Progress
+    logged = Signal(str, str)  # job id, line
+
+    def __init__(self, job: Job, parent=None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self.setObjectName(f"worker {job.id}")
+        job.add_listener(_SignalBridge(self))
+
+    def run(self) -> None:  # in the worker thread
+        # Python sees a QThread as a "Dummy-N" thread; name it so lock records say whose it is.
+        threading.current_thread().name = f"{self.job.operation} {self.job.store_name}"[:64]
+        self.job.run()  # ends in a terminal state whatever happens; QThread.finished follows
+
+    def cancel(self) -> None:
+        """Ask the job to stop; it ends on its own, cleanly, soon after (any thread)."""
+        self.job.cancel()
+
+
+class _SignalBridge(JobListener):
+    """Turns a job's listener calls into the worker's signals."""
+
+    def __init__(self, worker: JobWorker) -> None:
+        self.worker = worker
+
+    def job_state(self, job: Job, state: JobState) -> None:
+        self.worker.state_changed.emit(job.id, state.value)
+
+    def job_progress(self, job: Job, progress: Progress) -> None:
+        self.worker.progressed.emit(job.id, progress)
+
+    def job_log(self, job: Job, line: str) -> None:
+        self.worker.logged.emit(job.id, line)

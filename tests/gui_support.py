@@ -1,0 +1,111 @@
+"""Helpers for the console's pytest-qt tests: a main window over the test engine, holders, clicks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from strongroom.core.jobs import Job, JobListener, JobState
+from strongroom.gui.main_window import MainWindow
+
+from .conftest import CLI
+
+JOB_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def console(engine, qtbot, monkeypatch):
+    """The main window over the test engine; at the end every job is cancelled and has ended."""
+    window = MainWindow(engine, tray=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.manager.cancel_all()
+    qtbot.waitUntil(lambda: not window.manager.busy, timeout=JOB_TIMEOUT_MS)
+    monkeypatch.setattr("strongroom.gui.main_window.ask", lambda *args, **kwargs: True)
+    window.close()
+    window.watcher.stop()
+
+
+def wait_for_jobs(qtbot, jobs: list[Job], timeout: int = JOB_TIMEOUT_MS) -> None:
+    qtbot.waitUntil(lambda: all(job.state.terminal for job in jobs), timeout=timeout)
+
+
+def answer(monkeypatch, module: str, reply: bool) -> list[str]:
+    """Make ``ask`` in ``module`` answer ``reply``; returns the questions it was asked."""
+    asked: list[str] = []
+
+    def ask(_parent, title, text, *_args, **_kwargs) -> bool:
+        asked.append(f"{title}\n{text}")
+        return reply
+
+    monkeypatch.setattr(f"{module}.ask", ask)
+    return asked
+
+
+def error_messages(parent: QWidget) -> list[str]:
+    return [box.text() for box in parent.findChildren(QMessageBox, "errorMessage") if box.isVisible()]
+
+
+class ExternalHolder:
+    """`strongroom locks with TYPE -- <reads stdin>` in another process, until ``release``."""
+
+    def __init__(self, home: Path, store_type: str, job_id: str = "cli-holder", store: str = "nightly") -> None:
+        self.job_id = job_id
+        self.process = subprocess.Popen(
+            [*CLI, "--home", str(home), "locks", "with", store_type, "--job-id", job_id, "--store", store, "--",
+             sys.executable, "-c", "import sys; print('holding', flush=True); sys.stdin.read()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()  # printed only once the mutex is held
+        assert line.strip() == "holding", f"the holder did not start: {line!r}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def release(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(30)
+
+    def __enter__(self) -> ExternalHolder:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(30)
+
+
+class HoldUntil(JobListener):
+    """Keeps a job inside its store (holding its mutex) until ``release`` is set, or it is cancelled."""
+
+    def __init__(self, release: threading.Event, cancel_aware: bool = False) -> None:
+        self.release = release
+        self.entered = threading.Event()
+        self.cancel_aware = cancel_aware
+
+    def job_state(self, job, state) -> None:
+        if state != JobState.RUNNING or self.entered.is_set():
+            return
+        self.entered.set()
+        if self.cancel_aware:
+            deadline = time.monotonic() + 30
+            while not self.release.wait(0.01):  # simulated work that notices a cancel
+                job.check_cancelled()
+                assert time.monotonic() < deadline, "the job was neither released nor cancelled"
+            return
+        assert self.release.wait(20), "the other job never got its turn"
+
+
+def cell_text(view, row: int, column: int) -> str:
+    return str(view.model().index(row, column).data(Qt.ItemDataRole.DisplayRole) or "")
