@@ -45,6 +45,20 @@ def console_paths(args: argparse.Namespace) -> StrongroomPaths:
     return paths
 
 
+SWITCH_INTERVAL = 0.002  # seconds; Python's default is 0.005
+
+
+def configure_interpreter() -> None:
+    """Let the GUI thread get the interpreter back sooner from busy job threads.
+
+    Jobs run Python code (tar headers, manifests) in worker threads; with the default
+    5 ms switch interval the GUI thread can queue behind several of them. 2 ms cut the
+    longest event-loop stall with four jobs running (bench/gui_bench.py) at no
+    measurable cost in backup throughput.
+    """
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
 def _log_to_file(paths: StrongroomPaths) -> None:
     try:
         paths.log_dir.mkdir(parents=True, exist_ok=True)
@@ -85,7 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"strongroom-gui: {error}", file=sys.stderr)
         return 2
     _log_to_file(paths)
+    configure_interpreter()
 
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from ..core.engine import Engine
@@ -107,8 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     window = MainWindow(engine)
     _install_excepthook(lambda: window)
-    if args.startup_probe:
-        window.shown.connect(lambda: print(f"shown {time.perf_counter() - started:.3f}", flush=True))
+    if args.startup_probe:  # the GUI benchmark: say when the window is on screen, then close it
+        def probe() -> None:
+            print(f"shown {time.perf_counter() - started:.3f}", flush=True)
+            QTimer.singleShot(0, window.close)
+
+        window.shown.connect(probe)
     window.show()
     return app.exec()
 

@@ -94,7 +94,6 @@ class Job(ABC):
         self._hold: Hold | None = None
         self.meter = ProgressMeter(self._progressed)
         self.record = JobRecord(self.id, self.operation, store_name, self.state.value, now_text())
-        engine.catalog.save_job(self.record)
 
     # -- listening and control ------------------------------------------------------------
 
@@ -143,8 +142,13 @@ class Job(ABC):
     # -- running --------------------------------------------------------------------------
 
     def run(self) -> JobState:
-        """Run to a terminal state; never raises for a job's own failure."""
+        """Run to a terminal state; never raises for a job's own failure.
+
+        The history row is first written here, in the job's own thread, so that creating a
+        job (in the console's GUI thread) does no disk I/O.
+        """
         try:
+            self.engine.catalog.save_job(self.record)
             self.check_cancelled()
             self._execute()
             final = JobState.WARNINGS if self.warnings else JobState.SUCCEEDED

@@ -1,0 +1,207 @@
+"""Responsiveness of the console: start-up time, and the longest event-loop stall under load.
+
+1. Start-up: ``strongroom-gui --startup-probe`` (offscreen) from process start to the
+   main window shown, median of several runs, next to a bare PySide6 window (the floor
+   any Qt application pays) in the same run.
+2. Stall: in this process, a main window over four stores (two folder trees, two SQLite
+   databases) runs four backups at once while the lock panel refreshes, and a 1 ms
+   timer measures the gaps of the GUI event loop. An idle run of the same window gives
+   the baseline jitter of this machine.
+
+Usage: QT_QPA_PLATFORM=offscreen python bench/gui_bench.py [--data DIR] [--runs N] [--folder-mib N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+BARE_QT = ("import sys, time; start = time.perf_counter()\n"
+           "from PySide6.QtWidgets import QApplication, QMainWindow\n"
+           "from PySide6.QtCore import QTimer\n"
+           "app = QApplication(sys.argv[:1]); window = QMainWindow(); window.resize(1280, 860)\n"
+           "QTimer.singleShot(0, lambda: (print(f'shown {time.perf_counter() - start:.3f}', flush=True), app.quit()))\n"
+           "window.show(); app.exec()\n")
+
+
+# -- start-up -------------------------------------------------------------------------------------
+
+def time_until_shown(command: list[str], env: dict) -> float:
+    """Wall time from starting ``command`` to its "shown" line."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        for line in process.stdout:
+            if line.startswith("shown"):
+                elapsed = time.perf_counter() - start
+                break
+        else:
+            raise SystemExit(f"{command[0]} ended without showing a window")
+    finally:
+        process.wait(60)
+    return elapsed
+
+
+def startup(home: Path, runs: int) -> tuple[float, float]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    console = [sys.executable, "-m", "strongroom.gui.app", "--home", str(home), "--startup-probe"]
+    bare = [sys.executable, "-c", BARE_QT]
+    time_until_shown(console, env)  # warm the file cache once
+    consoles, bares = [], []
+    for _ in range(runs):
+        consoles.append(time_until_shown(console, env))
+        bares.append(time_until_shown(bare, env))
+    return statistics.median(consoles), statistics.median(bares)
+
+
+# -- data -----------------------------------------------------------------------------------------
+
+def make_data(root: Path, folder_mib: int) -> dict[str, tuple[str, Path]]:
+    stores = {}
+    rng = random.Random(7)
+    words = [bytes(rng.choice(b"etaoinshrdlu") for _ in range(rng.randint(2, 9))) for _ in range(500)]
+    for name in ("docs", "projects"):
+        folder = root / name
+        if not folder.exists():
+            left, number = folder_mib * 1024 * 1024, 0
+            while left > 0:
+                size = min(left, rng.choice((4_000, 30_000, 200_000, 2_000_000)))
+                path = folder / f"d{number % 40:02d}" / f"f{number:05d}.dat"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if number % 2:
+                    path.write_bytes(rng.randbytes(size))
+                else:
+                    path.write_bytes(b" ".join(rng.choice(words) for _ in range(size // 6))[:size])
+                left -= size
+                number += 1
+        stores[name] = ("folder", folder)
+    for name in ("crm", "ledger"):
+        db = root / f"{name}.db"
+        if not db.exists():
+            with sqlite3.connect(db) as connection:
+                connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
+                connection.executemany("INSERT INTO t (body) VALUES (?)",
+                                       ((rng.randbytes(300) + b"x" * 700,) for _ in range(folder_mib * 400)))
+        stores[name] = ("sqlite", db)
+    return stores
+
+
+# -- stall ----------------------------------------------------------------------------------------
+
+def measure_stalls(window, app, start_jobs, done, timeout_s: float) -> tuple[float, float, int, float]:
+    """(longest gap ms, 99th percentile gap ms, ticks, seconds) of a 1 ms timer while the load runs."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+    loop = QEventLoop()
+    ticker = QTimer()
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    ticker.setInterval(1)
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+        if done():
+            loop.quit()
+
+    ticker.timeout.connect(tick)
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    started = time.perf_counter()
+    ticker.start()
+    deadline.start(int(timeout_s * 1000))
+    QTimer.singleShot(0, start_jobs)
+    loop.exec()
+    ticker.stop()
+    elapsed = time.perf_counter() - started
+    gaps.sort()
+    return gaps[-1] * 1000, gaps[int(len(gaps) * 0.99)] * 1000, len(gaps), elapsed
+
+
+def stall(data: Path, folder_mib: int, rounds: int) -> dict[str, tuple]:
+    from PySide6.QtWidgets import QApplication
+
+    from strongroom.gui.app import configure_interpreter
+
+    app = QApplication.instance() or QApplication(["gui-bench"])
+    configure_interpreter()  # as strongroom-gui does
+    stores = make_data(data, folder_mib)
+    results: dict[str, tuple] = {}
+    for number in range(1, rounds + 1):
+        for load, values in stall_round(app, stores).items():
+            results[f"{load}, run {number}"] = values
+    return results
+
+
+def stall_round(app, stores: dict[str, tuple[str, Path]]) -> dict[str, tuple]:
+    from strongroom.core.engine import Engine
+    from strongroom.core.paths import resolve_paths
+    from strongroom.gui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory(prefix="strongroom-gui-bench-") as scratch:
+        engine = Engine(resolve_paths(Path(scratch) / "home"))
+        for name, (kind, path) in stores.items():
+            engine.add_store(name, kind, str(path))
+        window = MainWindow(engine, tray=False)
+        window.show()
+        results = {}
+        results["idle, 3 s"] = measure_stalls(window, app, lambda: None, lambda: False, 3.0)
+        jobs: list = []
+
+        def start() -> None:
+            options = engine.default_backup_options()
+            jobs.extend(window.start_backups([(name, options) for name in stores]))
+
+        results["4 backups at once"] = measure_stalls(
+            window, app, start, lambda: len(jobs) == 4 and not window.manager.busy, 600)
+        failed = [job for job in jobs if job.state.value != "succeeded"]
+        if failed:
+            raise SystemExit(f"benchmark jobs failed: {[(job.store_name, job.error) for job in failed]}")
+        total = sum(job.progress.bytes_done for job in jobs)
+        results["4 backups at once"] += (total,)
+        window.close()
+        window.watcher.stop()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "strongroom-gui-bench-data")
+    parser.add_argument("--runs", type=int, default=5, help="start-up runs (median)")
+    parser.add_argument("--folder-mib", type=int, default=200, help="MiB per folder store (SQLite stores get 40%%)")
+    parser.add_argument("--rounds", type=int, default=3, help="idle + load measurements")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="strongroom-gui-start-") as home:
+        console, bare = startup(Path(home), args.runs)
+    print(f"\nStart-up to main window shown (median of {args.runs}, offscreen)")
+    print(f"| {'program':<34} | {'seconds':>7} | {'ratio':>5} |")
+    print(f"|{'-' * 36}|{'-' * 9}|{'-' * 7}|")
+    print(f"| {'bare PySide6 QMainWindow':<34} | {bare:7.3f} | {1:5.2f} |")
+    print(f"| {'strongroom-gui (target <= 1.5 s)':<34} | {console:7.3f} | {console / bare:5.2f} |")
+
+    results = stall(args.data, args.folder_mib, args.rounds)
+    print("\nGUI event-loop gaps (1 ms timer; target: longest <= 50 ms)")
+    print(f"| {'load':<30} | {'longest ms':>10} | {'p99 ms':>7} | {'ticks':>6} | {'seconds':>7} | {'data':>9} |")
+    print(f"|{'-' * 32}|{'-' * 12}|{'-' * 9}|{'-' * 8}|{'-' * 9}|{'-' * 11}|")
+    for load, values in sorted(results.items()):
+        longest, p99, ticks, seconds = values[:4]
+        data = f"{values[4] / 2**20:.0f} MiB" if len(values) > 4 else ""
+        print(f"| {load:<30} | {longest:10.1f} | {p99:7.1f} | {ticks:6d} | {seconds:7.2f} | {data:>9} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
