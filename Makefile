@@ -1,11 +1,11 @@
-# Strongroom: `make run` installs and starts it, `make test` installs and runs every test.
+# Strongroom: `make run` installs and starts the console, `make test` installs and runs every test.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-ARGS   ?= locks
+ARGS   ?=
 
-.PHONY: install run gui test bench bench-backup bench-gui screenshots clean
+.PHONY: install run cli test bench bench-backup bench-gui screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/strongroom $(ARGS)
+	$(BIN)/strongroom-gui $(ARGS)
 
-gui: $(STAMP)
-	$(BIN)/strongroom-gui
+cli: $(STAMP)
+	$(BIN)/strongroom $(or $(ARGS),locks)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import shutil
 import sqlite3
 import subprocess

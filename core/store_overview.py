@@ -25,7 +25,7 @@ class StoreOverview:
     @property
     def size(self) -> int | None:
         """The store's size at its latest set (what it held then)."""
-        return self.latest_set.bytes if self.latest_set else None
+        return self.latest_set.size_of_store if self.latest_set else None
 
 
 def store_overviews(catalog: Catalog) -> list[StoreOverview]:

@@ -31,6 +31,16 @@ def human_duration(seconds: float | None) -> str:
     return f"{secs}s"
 
 
+def human_span(seconds: float) -> str:
+    """How long something has lasted: "42 s", "3 min 07 s", "2 h 05 min"."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 def human_time(value: str | float | None) -> str:
     """A catalog timestamp (ISO 8601, UTC) or a Unix time, as local time to the second."""
     from datetime import datetime, timezone

@@ -50,6 +50,22 @@ def grab(widget: QWidget, name: str) -> None:
     print(f"wrote {OUT / name}.png ({widget.width()}x{widget.height()})")
 
 
+def dark_palette():
+    """A dark theme, to check that state badges and text stay readable on it."""
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    role = QPalette.ColorRole
+    for name, colour in ((role.Window, "#2b2b2b"), (role.WindowText, "#e6e6e6"), (role.Base, "#1e1e1e"),
+                         (role.AlternateBase, "#262626"), (role.Text, "#e6e6e6"), (role.Button, "#353535"),
+                         (role.ButtonText, "#e6e6e6"), (role.Highlight, "#2a6fb0"), (role.HighlightedText, "#ffffff"),
+                         (role.ToolTipBase, "#353535"), (role.ToolTipText, "#e6e6e6")):
+        palette.setColor(name, QColor(colour))
+    for name in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, name, QColor("#7a7a7a"))
+    return palette
+
+
 def make_data(root: Path) -> dict[str, tuple[str, Path]]:
     stores = {}
     for name, files in (("documents", 1500), ("photos", 800), ("projects", 600)):
@@ -87,6 +103,8 @@ def main() -> int:
             engine.add_store(name, kind, str(path))
         for name in ("documents", "crm"):
             engine.backup_job(name).run()
+        (scratch / "data" / "documents" / "dir00" / "file-00000.txt").write_text("edited after the first backup")
+        engine.backup_job("documents", engine.default_backup_options(incremental=True)).run()
 
         window = MainWindow(engine, tray=False)
         window.show()
@@ -145,6 +163,10 @@ def main() -> int:
             window.start_backups([("projects", engine.default_backup_options(incremental=True))])
             settle(app, 2500)
             grab(window, "main-window-busy")
+            app.setPalette(dark_palette())
+            settle(app, 300)
+            grab(window, "main-window-busy-dark")
+            app.setPalette(app.style().standardPalette())
         finally:
             window.cancel_all()
             holder.stdin.close()

@@ -1,7 +1,8 @@
 """Table cells drawn as widgets: a progress bar per job, and a push button per row.
 
 Delegates paint with the current style instead of creating a widget per row, so a
-table of hundreds of jobs costs nothing until it is shown.
+table of hundreds of jobs costs nothing until it is shown. They ask the model's Python
+``data`` directly (``value``), which skips a round trip through QVariant on every paint.
 """
 
 from __future__ import annotations
@@ -9,6 +10,11 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QModelIndex, QRect, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionButton, QStyleOptionProgressBar
+
+
+def value(index: QModelIndex, role: int = 0):
+    """``index.data(role)`` without converting through QVariant (see the module's docstring)."""
+    return index.model().data(index, role)
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -19,7 +25,7 @@ class ProgressDelegate(QStyledItemDelegate):
         self.fraction_role = fraction_role
 
     def paint(self, painter, option, index: QModelIndex) -> None:
-        fraction = index.data(self.fraction_role)
+        fraction = value(index, self.fraction_role)
         if fraction is None:
             super().paint(painter, option, index)
             return
@@ -46,24 +52,24 @@ class ButtonDelegate(QStyledItemDelegate):
     def _button(self, option, index: QModelIndex) -> QStyleOptionButton:
         button = QStyleOptionButton()
         button.rect = QRect(option.rect.adjusted(2, 2, -2, -2))
-        button.text = str(index.data() or "")
+        button.text = str(value(index) or "")
         button.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Raised
         if self._pressed is not None and self._pressed == index:
             button.state |= QStyle.StateFlag.State_Sunken
         return button
 
     def paint(self, painter, option, index: QModelIndex) -> None:
-        if not index.data(self.enabled_role):
+        if not value(index, self.enabled_role):
             return
         QApplication.style().drawControl(QStyle.ControlElement.CE_PushButton, self._button(option, index), painter)
 
     def sizeHint(self, option, index: QModelIndex):
         hint = super().sizeHint(option, index)
-        hint.setWidth(max(hint.width(), option.fontMetrics.horizontalAdvance(str(index.data() or "")) + 24))
+        hint.setWidth(max(hint.width(), option.fontMetrics.horizontalAdvance(str(value(index) or "")) + 24))
         return hint
 
     def editorEvent(self, event, model, option, index: QModelIndex) -> bool:
-        if not index.data(self.enabled_role) or not isinstance(event, QMouseEvent):
+        if not value(index, self.enabled_role) or not isinstance(event, QMouseEvent):
             return False
         if event.button() != Qt.MouseButton.LeftButton:
             return False

@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout,
                                QWidget)
 
-from .delegates import ButtonDelegate, ProgressDelegate
+from .delegates import ButtonDelegate, ProgressDelegate, value
 from .models.jobs_model import (CANCEL, CANCELLABLE_ROLE, DETAILS, FRACTION_ROLE, JOB_ID_ROLE, PROGRESS, STARTED,
                                 JobsModel)
 
@@ -39,7 +39,7 @@ class JobsView(QWidget):
         for column, width in ((0, 100), (1, 72), (2, 230), (3, 110), (4, 80), (5, 140), (6, 90), (7, 50), (8, 80),
                               (CANCEL, 80)):
             self.table.setColumnWidth(column, width)
-        self.table.doubleClicked.connect(lambda index: self.details_requested.emit(index.data(JOB_ID_ROLE)))
+        self.table.doubleClicked.connect(lambda index: self.details_requested.emit(value(index, JOB_ID_ROLE)))
         self.details_button = QPushButton("Details and log…", self)
         self.details_button.setObjectName("jobDetailsButton")
         self.details_button.clicked.connect(self._details)
@@ -56,9 +56,9 @@ class JobsView(QWidget):
         layout.addLayout(buttons)
 
     def _cancel_clicked(self, index: QModelIndex) -> None:
-        self.cancel_requested.emit(index.data(JOB_ID_ROLE))
+        self.cancel_requested.emit(value(index, JOB_ID_ROLE))
 
     def _details(self) -> None:
         rows = self.table.selectionModel().selectedRows()
         if rows:
-            self.details_requested.emit(rows[0].data(JOB_ID_ROLE))
+            self.details_requested.emit(value(rows[0], JOB_ID_ROLE))

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QT
                                QVBoxLayout, QWidget)
 
 from ..core.mutex import BreakRefused, LockDirectory, MutexRecord, MutexStatus, break_record
-from ..core.units import human_time
+from ..core.units import human_span, human_time
 from .icons import state_icon
 from .messages import ask, show_error
 
@@ -35,15 +35,6 @@ def breakable(status: MutexStatus) -> bool:
     return status.state in ("stale", "unknown") or (status.state == "held" and status.foreign)
 
 
-def duration_text(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
 class LockPanel(QWidget):
     """Shows ``MutexStatus`` snapshots; ``show_statuses`` is connected to the lock watcher."""
 
@@ -54,6 +45,8 @@ class LockPanel(QWidget):
         self.setObjectName("lockPanel")
         self.lockdir = lockdir
         self.statuses: list[MutexStatus] = []
+        self._since: list[tuple[QTreeWidgetItem, float]] = []  # items whose "For" column ticks
+        self.items: dict[str, QTreeWidgetItem] = {}  # store type -> its row
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("lockTree")
         self.tree.setColumnCount(len(COLUMNS))
@@ -89,11 +82,13 @@ class LockPanel(QWidget):
     def show_statuses(self, statuses: list[MutexStatus]) -> None:
         self.problem.hide()
         self.statuses = list(statuses)
+        self._since = []
+        self.items = {}
         self.tree.clear()
         now = time.time()
         for status in self.statuses:
             item = QTreeWidgetItem(self.tree)
-            item.setData(MUTEX, Qt.ItemDataRole.UserRole, status.store_type)
+            self.items[status.store_type] = item
             item.setText(MUTEX, status.name)
             item.setIcon(STATE, state_icon(status.state))
             item.setText(STATE, status.state + (" (other host)" if status.foreign else ""))
@@ -127,17 +122,13 @@ class LockPanel(QWidget):
         item.setText(HOST, record.host)
         item.setText(THREAD, record.thread)
         item.setText(SINCE, human_time(record.since))
-        item.setText(FOR, duration_text(now - record.since))
-        item.setData(FOR, Qt.ItemDataRole.UserRole, record.since)
+        item.setText(FOR, human_span(now - record.since))
+        self._since.append((item, record.since))
 
     def _tick(self) -> None:
         now = time.time()
-        for index in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(index)
-            for item in [top, *(top.child(n) for n in range(top.childCount()))]:
-                since = item.data(FOR, Qt.ItemDataRole.UserRole)
-                if since is not None:
-                    item.setText(FOR, duration_text(now - since))
+        for item, since in self._since:
+            item.setText(FOR, human_span(now - since))
 
     # -- breaking ---------------------------------------------------------------------------
 

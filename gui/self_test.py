@@ -75,7 +75,7 @@ def _walk(home: Path, scratch: Path) -> None:
     from ..core.paths import resolve_paths
     from .main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(["strongroom-gui"])
+    _app = QApplication.instance() or QApplication(["strongroom-gui"])  # kept alive while the windows exist
     engine = Engine(resolve_paths(home))
     source = scratch / "self-test-store"
     (source / "sub").mkdir(parents=True, exist_ok=True)

@@ -88,3 +88,20 @@ def dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait(timeout=30)
     return child.pid
+
+
+@pytest.fixture
+def console(engine, qtbot, monkeypatch):
+    """The main window over the test engine; at the end every job is cancelled and has ended."""
+    from strongroom.gui.main_window import MainWindow
+
+    window = MainWindow(engine, tray=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.manager.cancel_all()
+    qtbot.waitUntil(lambda: not window.manager.busy, timeout=30_000)
+    monkeypatch.setattr("strongroom.gui.main_window.ask", lambda *args, **kwargs: True)
+    window.close()
+    window.watcher.stop()

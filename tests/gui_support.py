@@ -8,31 +8,14 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from strongroom.core.jobs import Job, JobListener, JobState
-from strongroom.gui.main_window import MainWindow
 
 from .conftest import CLI
 
 JOB_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture
-def console(engine, qtbot, monkeypatch):
-    """The main window over the test engine; at the end every job is cancelled and has ended."""
-    window = MainWindow(engine, tray=False)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.manager.cancel_all()
-    qtbot.waitUntil(lambda: not window.manager.busy, timeout=JOB_TIMEOUT_MS)
-    monkeypatch.setattr("strongroom.gui.main_window.ask", lambda *args, **kwargs: True)
-    window.close()
-    window.watcher.stop()
 
 
 def wait_for_jobs(qtbot, jobs: list[Job], timeout: int = JOB_TIMEOUT_MS) -> None:

@@ -18,18 +18,12 @@ from strongroom.gui.settings_dialog import SettingsDialog
 from strongroom.gui.store_dialog import StoreDialog
 
 from .conftest import dead_pid, fake_record
-from .gui_support import (ExternalHolder, HoldUntil, answer, cell_text, console, error_messages,  # noqa: F401
-                          wait_for_jobs)
+from .gui_support import ExternalHolder, HoldUntil, answer, cell_text, error_messages, wait_for_jobs
 from .trees import make_tree
 
 
 def lock_row(window, store_type: str):
-    tree = window.lock_panel.tree
-    for index in range(tree.topLevelItemCount()):
-        item = tree.topLevelItem(index)
-        if item.data(0, Qt.ItemDataRole.UserRole) == store_type:
-            return item
-    return None
+    return window.lock_panel.items.get(store_type)
 
 
 def lock_state(window, store_type: str) -> str:

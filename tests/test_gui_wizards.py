@@ -11,7 +11,7 @@ from strongroom.core.jobs import JobListener, JobState
 from strongroom.gui.models.manifest_tree import ManifestTreeModel, build_tree
 from strongroom.gui.wizards.backup_wizard import BackupWizard
 
-from .gui_support import ExternalHolder, HoldUntil, console, wait_for_jobs  # noqa: F401
+from .gui_support import ExternalHolder, HoldUntil, wait_for_jobs
 from .test_sqlite_store import make_database
 from .trees import make_tree
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.core.mutex import MutexOwner, MutexRegistry, MutexTimeout
+from strongroom.core.mutex import MutexOwner, MutexTimeout
 from strongroom.core.mutex.records import read_record, write_record
 
 from .conftest import CLI, cli, cli_status, fake_record, wait_until

@@ -88,3 +88,18 @@ def test_job_log_is_kept_in_history_and_stores_can_be_moved(tmp_path, engine):
     with pytest.raises(Exception, match="no such|not|does not exist"):
         engine.update_store("docs", str(tmp_path / "missing"))
     assert cli(engine.paths.data_dir, "jobs", "--log", job.id).stdout.strip().splitlines() == job.log_lines
+
+
+def test_store_size_counts_the_whole_point_in_time_of_an_incremental_set(tmp_path, engine):
+    from strongroom.core.store_overview import store_overviews
+
+    source = make_tree(tmp_path / "docs", {"big.bin": b"x" * 10_000, "small.txt": "s"})
+    engine.add_store("docs", "folder", str(source))
+    engine.backup_job("docs").run()
+    (source / "small.txt").write_text("changed")
+    engine.backup_job("docs", engine.default_backup_options(incremental=True)).run()
+    full, incremental = engine.catalog.list_sets("docs")
+    assert (full.bytes, full.store_bytes) == (10_001, 10_001)
+    assert (incremental.bytes, incremental.store_bytes) == (7, 10_007)
+    [overview] = store_overviews(engine.catalog)
+    assert overview.size == 10_007 and overview.result == "succeeded"

@@ -93,6 +93,11 @@ class SetManifest:
     def bytes(self) -> int:
         return sum(entry.size for entry in self.own_entries if entry.type == "file")
 
+    @property
+    def store_bytes(self) -> int:
+        """What the store held at this point in time (an incremental set's unchanged files too)."""
+        return sum(entry.size for entry in self.entries if entry.type == "file")
+
     def to_bytes(self) -> bytes:
         """The manifest as stored (computed once: a frozen manifest never changes)."""
         cached = self.__dict__.get("_bytes")

@@ -46,10 +46,16 @@ class SetRecord:
     stored_bytes: int
     manifest_sha256: str
     verified: str | None = None
+    store_bytes: int | None = None  # the store's size at this point in time; None in sets recorded before it
+
+    @property
+    def size_of_store(self) -> int:
+        return self.store_bytes if self.store_bytes is not None else self.bytes
 
     def public_dict(self) -> dict:
         return {key: getattr(self, key) for key in ("id", "store", "store_type", "kind", "parent", "created",
-                                                    "path", "files", "bytes", "stored_bytes", "verified")}
+                                                    "path", "files", "bytes", "stored_bytes", "verified",
+                                                    "store_bytes")}
 
 
 @dataclass

@@ -49,6 +49,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE jobs ADD COLUMN log TEXT NOT NULL DEFAULT '[]';
     """,
+    # 3: the store's whole size at each set's point in time (an incremental set's own bytes are only the changes)
+    """
+    ALTER TABLE sets ADD COLUMN store_bytes INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

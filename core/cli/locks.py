@@ -15,6 +15,7 @@ from datetime import datetime
 from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexStatus, break_record, mutex_status
 from ..paths import StrongroomPaths
 from ..store_types import get_store_type
+from ..units import human_span
 from .usage import UsageError
 
 DEFAULT_HOLD_TIMEOUT = 60.0
@@ -95,16 +96,7 @@ def render_status(statuses: list[MutexStatus], *, now: float) -> str:
 def _describe(record: MutexRecord, now: float) -> str:
     since = datetime.fromtimestamp(record.since).strftime("%Y-%m-%d %H:%M:%S")
     return (f"job {record.job_id} · {record.operation} · store {record.store!r} · pid {record.pid} on "
-            f"{record.host} · thread {record.thread} · since {since} ({_duration(now - record.since)})")
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+            f"{record.host} · thread {record.thread} · since {since} ({human_span(now - record.since)})")
 
 
 # -- with -----------------------------------------------------------------------------------------

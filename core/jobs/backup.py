@@ -104,7 +104,8 @@ class BackupJob(Job):
         return SetRecord(
             id=manifest.set_id, store=manifest.store, store_type=manifest.store_type, kind=manifest.kind,
             parent=manifest.parent, created=manifest.created, path=str(set_path), files=manifest.files,
-            bytes=manifest.bytes, stored_bytes=set_path.stat().st_size, manifest_sha256=manifest.digest())
+            bytes=manifest.bytes, stored_bytes=set_path.stat().st_size, manifest_sha256=manifest.digest(),
+            store_bytes=manifest.store_bytes)
 
     def _parent(self) -> SetManifest | None:
         """The latest set's manifest, when every set it relies on is still there."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from ...core.catalog import JobRecord
 from ...core.jobs import Job, JobState
 from ...core.mutex import MutexStatus
 from ...core.units import human_bytes, human_duration, human_rate, human_time
 from ..icons import state_icon
+from .table_model import ColumnsTableModel
 
 COLUMNS = ("Store", "Operation", "State", "Progress", "Files", "Data", "Speed", "ETA", "Started", "Details", "")
 STORE, OPERATION, STATE, PROGRESS, FILES, DATA, SPEED, ETA, STARTED, DETAILS, CANCEL = range(len(COLUMNS))
@@ -39,7 +40,9 @@ class _Row:
         return self.job.id if self.job else self.record.id
 
 
-class JobsModel(QAbstractTableModel):
+class JobsModel(ColumnsTableModel):
+    columns = COLUMNS
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._rows: list[_Row] = []
@@ -100,17 +103,6 @@ class JobsModel(QAbstractTableModel):
         self._live = {row.id: number for number, row in enumerate(self._rows) if row.job is not None}
 
     # -- Qt model ---------------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():

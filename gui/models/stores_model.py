@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from ...core.store_overview import StoreOverview
 from ...core.units import human_bytes, human_time
 from ..icons import state_icon
+from .table_model import ColumnsTableModel
 
 COLUMNS = ("Store", "Type", "Path", "Last backup", "Kind", "Result", "Size")
 NAME, TYPE, PATH, WHEN, KIND, RESULT, SIZE = range(len(COLUMNS))
@@ -14,7 +15,9 @@ NAME, TYPE, PATH, WHEN, KIND, RESULT, SIZE = range(len(COLUMNS))
 STORE_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class StoresModel(QAbstractTableModel):
+class StoresModel(ColumnsTableModel):
+    columns = COLUMNS
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._rows: list[StoreOverview] = []
@@ -29,17 +32,6 @@ class StoresModel(QAbstractTableModel):
 
     def names(self) -> list[str]:
         return [row.store.name for row in self._rows]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFormLayout, QLabel, QRadioButton, QSpinBox, QTextBrowser,
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QRadioButton, QSpinBox, QTextBrowser,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWizard, QWizardPage)
 
 from ...core.catalog import Store
@@ -21,8 +21,8 @@ from ...core.jobs import BackupOptions
 from ...core.mutex import MutexStatus, mutex_name
 from ...core.store_overview import StoreOverview, store_overviews
 from ...core.stores import driver_for
-from ...core.units import human_time
-from .target_picker import FolderPicker, folder_problem, free_space_text
+from ...core.units import human_bytes, human_time
+from .target_picker import FolderChoice, free_space_text
 
 STORE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -54,6 +54,7 @@ class StoresPage(QWizardPage):
         super().__init__()
         self.setTitle("Which stores?")
         self.setSubTitle("Tick the stores to back up. Stores of different types are backed up at the same time.")
+        self.overviews = overviews
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("backupStores")
         self.tree.setHeaderLabels(["Store", "Path", "Last backup"])
@@ -102,46 +103,52 @@ class DestinationPage(QWizardPage):
         self.setTitle("Where to?")
         self.setSubTitle("Each store gets its own folder below the target; every set is one .tar.zst file.")
         self.default_target = default_target
-        self.use_default = QRadioButton(f"The default target: {default_target}", self)
-        self.use_default.setObjectName("defaultTarget")
-        self.use_other = QRadioButton("Another folder:", self)
-        self.use_other.setObjectName("otherTarget")
-        self.use_default.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.use_default)
-        group.addButton(self.use_other)
-        self.picker = FolderPicker("Choose the backup target", self)
-        self.picker.setObjectName("targetPicker")
-        self.picker.setEnabled(False)
+        self.choice = FolderChoice(f"The default target: {default_target}", "Another folder:",
+                                   "Choose the backup target", self)
+        self.use_default, self.use_other, self.picker = self.choice.usual, self.choice.other, self.choice.picker
         self.note = QLabel(self)
         self.note.setWordWrap(True)
-        self.use_other.toggled.connect(self.picker.setEnabled)
-        self.use_other.toggled.connect(self._changed)
-        self.picker.changed.connect(self._changed)
+        self.choice.changed.connect(self._changed)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.use_default)
-        layout.addWidget(self.use_other)
-        layout.addWidget(self.picker)
+        layout.addWidget(self.choice)
         layout.addWidget(self.note)
         layout.addStretch(1)
         self._changed()
 
     def target(self) -> Path:
-        return Path(self.picker.text()).expanduser() if self.use_other.isChecked() else self.default_target
+        return self.choice.folder() or self.default_target
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt naming)
+        self._changed()
 
     def _changed(self) -> None:
-        problem = folder_problem(self.picker.text()) if self.use_other.isChecked() else ""
-        self.note.setText(problem or free_space_text(str(self.target())))
+        problem = self.choice.problem()
+        if problem:
+            self.note.setText(problem)
+        else:
+            self.note.setText(f"{free_space_text(str(self.target()))}{self._last_size()}")
         self.completeChanged.emit()
 
+    def _last_size(self) -> str:
+        wizard = self.wizard()
+        if wizard is None:
+            return ""
+        chosen = {store.name for store in wizard.stores_page.chosen()}
+        sizes = [o.size for o in wizard.stores_page.overviews if o.store.name in chosen and o.size is not None]
+        if not sizes:
+            return ""
+        return (f"; the chosen stores held {human_bytes(sum(sizes))} at their last backup "
+                "(before compression)")
+
     def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
-        return not self.use_other.isChecked() or not folder_problem(self.picker.text())
+        return not self.choice.problem()
 
 
 class OptionsPage(QWizardPage):
     def __init__(self, level: int, verify: bool) -> None:
         super().__init__()
         self.setTitle("How?")
+        self.setSubTitle("A full set stands alone; an incremental one is small and fast and restores just the same.")
         self.full = QRadioButton("Full: a complete, self-contained set", self)
         self.full.setObjectName("fullBackup")
         self.incremental = QRadioButton("Incremental: only what changed since the latest set "
@@ -156,8 +163,10 @@ class OptionsPage(QWizardPage):
         self.level.setRange(1, 22)
         self.level.setValue(level)
         self.level.setToolTip("zstd level: 1 is fastest, 22 is smallest; 3 suits most data")
+        self.level.setMaximumWidth(80)
         form = QFormLayout()
         form.addRow("Compression level (1 fastest … 22 smallest):", self.level)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         layout = QVBoxLayout(self)
         layout.addWidget(self.full)
         layout.addWidget(self.incremental)
@@ -171,6 +180,7 @@ class SummaryPage(QWizardPage):
     def __init__(self, statuses) -> None:
         super().__init__()
         self.setTitle("Ready to back up")
+        self.setSubTitle("Start backup launches every job at once; each set is verified and recorded only when complete.")
         self.statuses = statuses
         self.text = QTextBrowser(self)
         self.text.setObjectName("backupSummary")

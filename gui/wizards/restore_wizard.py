@@ -23,7 +23,7 @@ from ...core.stores import driver_for
 from ...core.units import human_bytes, human_time
 from ..background import BackgroundCall
 from ..models.manifest_tree import ManifestTreeModel, Node, build_tree
-from .target_picker import FolderPicker, folder_problem
+from .target_picker import FolderChoice
 
 MAX_SUMMARY_LINES = 2000
 POLICY_TEXT = {
@@ -91,8 +91,9 @@ class SetPage(QWizardPage):
         self.tree.clear()
         name = self.wizard().store_page.store_name()
         for record in reversed(self.engine.catalog.list_sets(name)):
+            changed = " changed" if record.kind == "incremental" else ""
             item = QTreeWidgetItem(self.tree, [
-                human_time(record.created), record.kind, str(record.files), human_bytes(record.bytes),
+                human_time(record.created), record.kind, f"{record.files}{changed}", human_bytes(record.size_of_store),
                 human_bytes(record.stored_bytes), human_time(record.verified) if record.verified else "not verified",
                 record.id])
             item.setData(0, Qt.ItemDataRole.UserRole, record)
@@ -114,6 +115,7 @@ class ItemsPage(QWizardPage):
         super().__init__()
         self.engine = engine
         self.setTitle("What to restore?")
+        self.setSubTitle("Everything, or tick files and folders (a ticked folder brings everything below it).")
         self.manifest = None
         self._loaded_for: str | None = None
         self.everything = QRadioButton("Everything in the set", self)
@@ -220,32 +222,20 @@ class DestinationPage(QWizardPage):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Where to, and what about existing files?")
-        self.original = QRadioButton(self)
-        self.original.setObjectName("originalLocation")
-        self.other = QRadioButton("Another folder (paths land relative to it):", self)
-        self.other.setObjectName("otherFolder")
-        self.original.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.original)
-        group.addButton(self.other)
-        self.picker = FolderPicker("Choose where to restore", self)
-        self.picker.setObjectName("restorePicker")
-        self.picker.setEnabled(False)
+        self.setSubTitle("Nothing is overwritten unless the policy below allows it.")
+        self.choice = FolderChoice("", "Another folder (paths land relative to it):", "Choose where to restore", self)
+        self.original, self.other, self.picker = self.choice.usual, self.choice.other, self.choice.picker
         self.problem = QLabel(self)
         self.problem.setStyleSheet(ERROR_STYLE)
         self.policy = QComboBox(self)
         self.policy.setObjectName("overwritePolicy")
         for policy, text in POLICY_TEXT.items():
             self.policy.addItem(text, policy)
-        self.other.toggled.connect(self.picker.setEnabled)
-        self.other.toggled.connect(self._changed)
-        self.picker.changed.connect(self._changed)
+        self.choice.changed.connect(self._changed)
         form = QFormLayout()
         form.addRow("Overwrite existing files:", self.policy)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.original)
-        layout.addWidget(self.other)
-        layout.addWidget(self.picker)
+        layout.addWidget(self.choice)
         layout.addWidget(self.problem)
         layout.addSpacing(8)
         layout.addLayout(form)
@@ -257,20 +247,21 @@ class DestinationPage(QWizardPage):
         self._changed()
 
     def _changed(self) -> None:
-        self.problem.setText(folder_problem(self.picker.text()) if self.other.isChecked() else "")
+        self.problem.setText(self.choice.problem())
         self.completeChanged.emit()
 
     def to(self) -> Path | None:
-        return Path(self.picker.text()).expanduser() if self.other.isChecked() else None
+        return self.choice.folder()
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
-        return not self.other.isChecked() or not folder_problem(self.picker.text())
+        return not self.choice.problem()
 
 
 class SummaryPage(QWizardPage):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Ready to restore")
+        self.setSubTitle("Exactly what Start restore will do; the restore runs as a job like any other.")
         self.plan = None
         self.headline = QLabel(self)
         self.headline.setObjectName("restoreHeadline")

@@ -1,4 +1,5 @@
-"""A folder chooser row (line edit + Browse…) shared by the wizards and the settings."""
+"""Folder choosers shared by the wizards and the settings: a path row with Browse…, and
+"the usual place or another folder" as two radio buttons over such a row."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QRadioButton,
+                               QVBoxLayout, QWidget)
 
 from ...core.units import human_bytes
 
@@ -37,6 +39,38 @@ class FolderPicker(QWidget):
         chosen = QFileDialog.getExistingDirectory(self, self.caption, self.text() or str(Path.home()))
         if chosen:
             self.edit.setText(chosen)
+
+
+class FolderChoice(QWidget):
+    """The usual place (checked at first) or another folder picked below it."""
+
+    changed = Signal()
+
+    def __init__(self, usual_text: str, other_text: str, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.usual = QRadioButton(usual_text, self)
+        self.other = QRadioButton(other_text, self)
+        self.usual.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.usual)
+        group.addButton(self.other)
+        self.picker = FolderPicker(caption, self)
+        self.picker.setEnabled(False)
+        self.other.toggled.connect(self.picker.setEnabled)
+        self.other.toggled.connect(self.changed)
+        self.picker.changed.connect(self.changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.usual)
+        layout.addWidget(self.other)
+        layout.addWidget(self.picker)
+
+    def folder(self) -> Path | None:
+        """The other folder when chosen, else None (the usual place)."""
+        return Path(self.picker.text()).expanduser() if self.other.isChecked() else None
+
+    def problem(self) -> str:
+        return folder_problem(self.picker.text()) if self.other.isChecked() else ""
 
 
 def folder_problem(text: str) -> str:
