@@ -7,6 +7,8 @@ the GUI thread, and the GUI thread never waits for a job (or for a mutex).
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 from PySide6.QtCore import QThread, Signal
@@ -32,11 +34,30 @@ class JobWorker(QThread):
     def run(self) -> None:  # in the worker thread
         # Python sees a QThread as a "Dummy-N" thread; name it so lock records say whose it is.
         threading.current_thread().name = f"{self.job.operation} {self.job.store_name}"[:64]
+        lower_this_threads_priority()
         self.job.run()  # ends in a terminal state whatever happens; QThread.finished follows
 
     def cancel(self) -> None:
         """Ask the job to stop; it ends on its own, cleanly, soon after (any thread)."""
         self.job.cancel()
+
+
+JOB_NICENESS = 10  # how much lower than the window a job's threads run (Unix nice increment)
+
+
+def lower_this_threads_priority() -> None:
+    """Run this thread (and the threads it starts: compression) below the GUI thread.
+
+    On 2 cores, two backups keep every core busy; at equal priority the GUI thread waited
+    up to 58 ms for a core (bench/gui_bench.py). Linux applies nice per thread and new
+    threads inherit it. Elsewhere this does nothing; lowering priority is always allowed.
+    """
+    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JOB_NICENESS)
+    except OSError:
+        pass  # a sandbox may refuse; jobs then run at normal priority
 
 
 class _SignalBridge(JobListener):

@@ -327,3 +327,27 @@ def test_tray_says_idle_or_busy_and_notes_finished_jobs(console, qtbot, tmp_path
     job.run()
     tray.job_finished(job)
     assert shown[-1][0] == "Backup of docs finished"
+
+
+def test_jobs_run_below_the_window_in_cpu_priority(console, qtbot, tmp_path):
+    import os
+    import sys
+
+    from strongroom.core.jobs import JobListener
+    from strongroom.gui.workers import JOB_NICENESS
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread priority is lowered on Linux only")
+    seen: list[int] = []
+
+    class Priority(JobListener):
+        def job_state(self, job, state) -> None:
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    engine = console.engine
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": "1"})))
+    console.manager.job_added.connect(lambda job: job.add_listener(Priority()))
+    job = console.start_backups([("docs", engine.default_backup_options())])[0]
+    wait_for_jobs(qtbot, [job])
+    window_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen and set(seen) == {min(19, window_priority + JOB_NICENESS)}
