@@ -177,6 +177,57 @@ def stall_round(app, stores: dict[str, tuple[str, Path]]) -> dict[str, tuple]:
     return results
 
 
+# -- lock panel latency --------------------------------------------------------------------------
+
+def panel_latency(rounds: int) -> tuple[list[float], list[float]]:
+    """Seconds from another process taking (and giving back) a mutex to the lock panel showing it."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from strongroom.core.engine import Engine
+    from strongroom.core.paths import resolve_paths
+    from strongroom.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["gui-bench"])
+
+    def run_until(condition, timeout_s: float = 10) -> float:
+        start = time.perf_counter()
+        loop = QEventLoop()
+        poll = QTimer()
+        poll.setInterval(1)
+        poll.timeout.connect(lambda: loop.quit() if condition() or time.perf_counter() - start > timeout_s else None)
+        poll.start()
+        loop.exec()
+        poll.stop()
+        return time.perf_counter()
+
+    shown, cleared = [], []
+    with tempfile.TemporaryDirectory(prefix="strongroom-gui-latency-") as scratch:
+        home = Path(scratch) / "home"
+        window = MainWindow(Engine(resolve_paths(home)), tray=False)
+        window.show()
+        holder_text = lambda: window.lock_panel.items["folder"].text(2) if "folder" in window.lock_panel.items else ""
+        for number in range(rounds):
+            job_id = f"cli-bench-{number}"
+            process = subprocess.Popen(
+                [sys.executable, "-m", "strongroom.core.cli.main", "--home", str(home), "locks", "with", "folder",
+                 "--job-id", job_id, "--", sys.executable, "-c", "import sys; print('holding', flush=True); "
+                 "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            process.stdout.readline()  # the mutex is held by now
+            run_until(lambda: holder_text() == job_id)
+            seen = time.time()
+            since = next(status.holder.since for status in window.watcher.latest if status.store_type == "folder")
+            shown.append(seen - since)  # from the moment the holder record says it took the mutex
+            process.stdin.close()
+            process.wait(30)  # the mutex is free once the process has ended
+            freed = time.perf_counter()
+            cleared.append(run_until(lambda: holder_text() == "") - freed)
+        window.close()
+        window.watcher.stop()
+    del app
+    return shown, cleared
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "strongroom-gui-bench-data")
@@ -191,6 +242,14 @@ def main() -> int:
     print(f"|{'-' * 36}|{'-' * 9}|{'-' * 7}|")
     print(f"| {'bare PySide6 QMainWindow':<34} | {bare:7.3f} | {1:5.2f} |")
     print(f"| {'strongroom-gui (target <= 1.5 s)':<34} | {console:7.3f} | {console / bare:5.2f} |")
+
+    shown, cleared = panel_latency(10)
+    print("\nLock panel: another process's holder shown (from the time in its record) and gone (from its "
+          "process's end), 10 rounds")
+    print(f"| {'event':<24} | {'median ms':>9} | {'max ms':>7} |")
+    print(f"|{'-' * 26}|{'-' * 11}|{'-' * 9}|")
+    for event, values in (("holder shown", shown), ("holder gone", cleared)):
+        print(f"| {event:<24} | {statistics.median(values) * 1000:9.0f} | {max(values) * 1000:7.0f} |")
 
     results = stall(args.data, args.folder_mib, args.rounds)
     print("\nGUI event-loop gaps (1 ms timer; target: longest <= 50 ms)")

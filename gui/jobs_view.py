@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QVBoxLayout, QWidget
 
 from .delegates import ButtonDelegate, ProgressDelegate, value
 from .models.jobs_model import (CANCEL, CANCELLABLE_ROLE, DETAILS, FRACTION_ROLE, JOB_ID_ROLE, PROGRESS, STARTED,
                                 JobsModel)
+from .models.table_model import row_table
 
 
 class JobsView(QWidget):
@@ -19,15 +19,8 @@ class JobsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = JobsModel(self)
-        self.table = QTableView(self)
-        self.table.setObjectName("jobsTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table = row_table(self.model, "jobsTable", self)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
         self.table.setItemDelegateForColumn(PROGRESS, ProgressDelegate(FRACTION_ROLE, self.table))
         self.cancel_delegate = ButtonDelegate(CANCELLABLE_ROLE, self.table)
         self.cancel_delegate.clicked.connect(self._cancel_clicked)

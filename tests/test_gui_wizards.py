@@ -243,3 +243,13 @@ def test_manifest_tree_builds_checks_and_filters(engine, qtbot, tmp_path):
     assert model.selected_totals() == (2, 3)
     model.set_filter("TXT")
     assert sorted(model.index(row, 0).data() for row in range(model.rowCount())) == ["a/b/c.txt", "a/d.txt", "e.txt"]
+
+
+def test_restore_wizard_says_when_there_is_nothing_to_restore(console, qtbot, tmp_path):
+    console.engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"x": "1"})))
+    wizard = console.open_restore_wizard()
+    page = wizard.store_page
+    assert not page.empty.isHidden() and "no store has a backup set" in page.empty.text()
+    assert page.list.item(0).text().endswith("(no backup set yet)")
+    assert not page.list.item(0).flags() & Qt.ItemFlag.ItemIsEnabled and not page.isComplete()
+    wizard.reject()

@@ -103,3 +103,16 @@ def test_store_size_counts_the_whole_point_in_time_of_an_incremental_set(tmp_pat
     assert (incremental.bytes, incremental.store_bytes) == (7, 10_007)
     [overview] = store_overviews(engine.catalog)
     assert overview.size == 10_007 and overview.result == "succeeded"
+
+
+def test_console_takes_the_lock_scope_from_settings_unless_told(tmp_path, monkeypatch):
+    from strongroom.gui.app import build_parser, console_paths
+
+    monkeypatch.delenv("STRONGROOM_LOCK_SCOPE", raising=False)
+    home = tmp_path / "home"
+    save_settings(resolve_paths(home).settings, Settings(lock_scope="machine"))
+    assert console_paths(build_parser().parse_args(["--home", str(home)])).lock_scope == "machine"
+    told = build_parser().parse_args(["--home", str(home), "--lock-scope", "user"])
+    assert console_paths(told).lock_scope == "user"
+    monkeypatch.setenv("STRONGROOM_LOCK_SCOPE", "user")
+    assert console_paths(build_parser().parse_args(["--home", str(home)])).lock_scope == "user"

@@ -1,8 +1,10 @@
-"""A flat table model with fixed, named columns: what the jobs and stores tables share."""
+"""A flat table model with fixed, named columns, and the read-only row table that shows one:
+what the jobs and stores sections share."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 
 class ColumnsTableModel(QAbstractTableModel):
@@ -25,3 +27,16 @@ class ColumnsTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section]
         return None
+
+
+def row_table(model: QAbstractTableModel, name: str, parent: QWidget) -> QTableView:
+    """A read-only table that selects whole rows, one line per row, without row numbers."""
+    table = QTableView(parent)
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.verticalHeader().hide()
+    return table

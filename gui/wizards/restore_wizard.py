@@ -57,8 +57,11 @@ class StorePage(QWizardPage):
             if name == preselected and count:
                 self.list.setCurrentItem(item)
         self.list.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
+        self.empty = QLabel("Nothing to restore yet: no store has a backup set. Back one up first.", self)
+        self.empty.setVisible(not with_sets)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list)
+        layout.addWidget(self.empty)
 
     def store_name(self) -> str | None:
         item = self.list.currentItem()
