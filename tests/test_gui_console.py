@@ -351,3 +351,18 @@ def test_jobs_run_below_the_window_in_cpu_priority(console, qtbot, tmp_path):
     wait_for_jobs(qtbot, [job])
     window_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen and set(seen) == {min(19, window_priority + JOB_NICENESS)}
+
+
+def test_a_catalog_the_console_cannot_open_is_a_message_not_a_traceback(tmp_path, monkeypatch, qapp):
+    import sqlite3
+
+    from strongroom.gui import app as gui_app
+
+    home = tmp_path / "home"
+    home.mkdir()
+    with sqlite3.connect(home / "catalog.sqlite") as connection:
+        connection.execute("PRAGMA user_version = 99")
+    shown = []
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.critical", lambda _parent, title, text: shown.append(text))
+    assert gui_app.main(["--home", str(home)]) == 1
+    assert "written by a newer Strongroom" in shown[0] and "Traceback" not in shown[0]
