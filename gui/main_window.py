@@ -329,14 +329,15 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         if self.manager.busy:
-            if not self._closing:
-                count = max(1, len(self.manager.active()))
+            active = len(self.manager.active())  # jobs whose threads are only finishing need no question
+            if not self._closing and active:
                 if not ask(self, "Jobs are still running",
-                           f"{count} job(s) are still running or waiting.\n\nCancel them and close? Cancelled "
+                           f"{active} job(s) are still running or waiting.\n\nCancel them and close? Cancelled "
                            "backups leave no partial set and no held mutex; files a cancelled restore has already "
                            "put in place stay there.", "Cancel jobs and close", "Keep running"):
                     event.ignore()
                     return
+            if not self._closing:
                 self._closing = True
                 self.manager.cancel_all()
                 self.statusBar().showMessage("Cancelling jobs; the window closes when they have cleaned up…")

@@ -95,8 +95,7 @@ def console(engine, qtbot, monkeypatch):
     """The main window over the test engine; at the end every job is cancelled and has ended."""
     from strongroom.gui.main_window import MainWindow
 
-    window = MainWindow(engine, tray=False)
-    qtbot.addWidget(window)
+    window = MainWindow(engine, tray=False)  # closed here, not by qtbot, which would close it before this teardown
     window.show()
     qtbot.waitExposed(window)
     yield window
@@ -104,4 +103,6 @@ def console(engine, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: not window.manager.busy, timeout=30_000)
     monkeypatch.setattr("strongroom.gui.main_window.ask", lambda *args, **kwargs: True)
     window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
     window.watcher.stop()
+    window.deleteLater()

@@ -366,3 +366,17 @@ def test_a_catalog_the_console_cannot_open_is_a_message_not_a_traceback(tmp_path
     monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.critical", lambda _parent, title, text: shown.append(text))
     assert gui_app.main(["--home", str(home)]) == 1
     assert "written by a newer Strongroom" in shown[0] and "Traceback" not in shown[0]
+
+
+def test_closing_right_after_the_last_job_ended_asks_nothing(engine, qtbot, tmp_path, monkeypatch):
+    from strongroom.gui.main_window import MainWindow
+
+    window = MainWindow(engine, tray=False)
+    window.show()
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": "1"})))
+    job = window.start_backups([("docs", engine.default_backup_options())])[0]
+    wait_for_jobs(qtbot, [job])  # its worker thread may still be finishing
+    asked = answer(monkeypatch, "strongroom.gui.main_window", False)
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert asked == [] and job.state == JobState.SUCCEEDED
