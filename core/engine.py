@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .archive import ArchiveError, SetManifest, SetReader, sidecar_path
 from .catalog import Catalog, CatalogError, SetRecord, Store
+from .identity import Liveness, liveness
 from .jobs import BackupJob, BackupOptions, RestoreJob, VerifyJob
 from .jobs.job import DEFAULT_MUTEX_TIMEOUT
 from .mutex import MutexRegistry
@@ -30,6 +31,8 @@ class Engine:
             self.settings_problem = ""
         self.settings = settings
         self.catalog = Catalog(paths.catalog)
+        self.orphaned_jobs = self.catalog.close_orphaned_jobs(
+            lambda job: liveness(job.host or "", job.pid or 0, job.process_start, None) is Liveness.DEAD)
         self.registry = registry or MutexRegistry.for_directory(paths.lock_directory())
 
     @property

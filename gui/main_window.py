@@ -84,6 +84,9 @@ class MainWindow(QMainWindow):
         self.refresh_history()
         self.watcher.start()
         self.resize(1280, 860)
+        if engine.orphaned_jobs:
+            self.statusBar().showMessage(f"{len(engine.orphaned_jobs)} job(s) whose process had ended without "
+                                         "finishing are now shown as failed; their details say more", 30000)
         if engine.settings_problem:
             QTimer.singleShot(0, lambda: show_error(self, "Settings not used", engine.settings_problem))
 

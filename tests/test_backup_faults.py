@@ -13,6 +13,7 @@ import pytest
 from strongroom.core.archive import SetWriter
 from strongroom.core.catalog import CatalogError
 from strongroom.core.jobs import BackupOptions, JobListener, JobState
+from strongroom.core.restore import RestoreOptions
 from strongroom.core.stores import StoreError, folder
 
 from .conftest import cli
@@ -221,3 +222,67 @@ def test_a_file_size_limit_does_not_kill_the_test_runner() -> None:
     assert resource.getrlimit(resource.RLIMIT_FSIZE)[0] in (resource.RLIM_INFINITY, resource.getrlimit(
         resource.RLIMIT_FSIZE)[1])
     assert subprocess.run(["true"], preexec_fn=_limit_file_size, timeout=30).returncode == 0
+
+
+def test_partial_files_of_killed_processes_are_removed_by_the_next_job(engine, tmp_path):
+    """A SIGKILLed backup or restore cannot clean up; the next job into that folder does."""
+    from strongroom.core.identity import this_process
+    from strongroom.core.leftovers import _host_label, remove_stale_partials
+    from .conftest import dead_pid
+
+    source = make_tree(tmp_path / "docs", {"a.txt": "a", "sub/b.txt": "b"})
+    engine.add_store("docs", "folder", str(source))
+    host = _host_label(this_process().host)
+    target = engine.default_target / "docs"
+    target.mkdir(parents=True)
+    dead = dead_pid()
+    killed_backup = target / f".docs-1.tar.zst.strongroom-{host}-{dead}.partial"
+    killed_copy = target / f".crm.db.1.sqlite-copy.strongroom-{host}-{dead}.partial-journal"
+    live = target / f".docs-2.tar.zst.strongroom-{host}-{os.getpid()}.partial"  # this process: alive
+    foreign = target / f".docs-3.tar.zst.strongroom-otherhost-{dead}.partial"  # cannot be judged from here
+    unrelated = target / "notes.partial"
+    for path in (killed_backup, killed_copy, live, foreign, unrelated):
+        path.write_bytes(b"x")
+    job = engine.backup_job("docs")
+    assert job.run() == JobState.SUCCEEDED
+    assert not killed_backup.exists() and not killed_copy.exists()
+    assert live.exists() and foreign.exists() and unrelated.exists()
+    assert any("removed 2 partial file(s)" in line for line in job.log_lines)
+
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    killed_restore = out / "sub" / f".b.txt.strongroom-{host}-{dead}.partial"
+    killed_restore.write_bytes(b"half")
+    restore = engine.restore_job("docs", RestoreOptions(to=out))
+    assert restore.run() == JobState.SUCCEEDED
+    assert not killed_restore.exists() and (out / "sub" / "b.txt").read_text() == "b"
+    assert remove_stale_partials(tmp_path / "does-not-exist") == []
+
+
+def test_jobs_of_a_killed_process_are_closed_as_failed_and_hold_times_are_kept(engine, tmp_path, home):
+    from strongroom.core.engine import Engine
+    from strongroom.core.mutex import MutexOwner
+
+    from .conftest import CLI, wait_until
+
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a.txt": "a"})))
+    hold = engine.registry.acquire("folder", MutexOwner("test-holder", "hold", "*"), timeout=5)
+    try:
+        process = subprocess.Popen([*CLI, "--home", str(home), "backup", "docs", "--wait", "60"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        waiting = wait_until(lambda: [job for job in engine.catalog.list_jobs() if job.state == "waiting"])
+        assert waiting[0].pid == process.pid
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    finally:
+        hold.release()
+    [closed] = Engine(engine.paths, registry=engine.registry).orphaned_jobs
+    record = engine.catalog.get_job(closed.id)
+    assert record.state == "failed" and f"pid {process.pid}" in record.error and "killed or crashed" in record.error
+    assert not engine.catalog.list_sets()
+
+    job = engine.backup_job("docs")
+    assert job.run() == JobState.SUCCEEDED
+    [[took, gave]] = engine.catalog.get_job(job.id).holds
+    assert took <= gave and (took, gave) == job.store_intervals[0]
+    assert Engine(engine.paths, registry=engine.registry).orphaned_jobs == []  # live and finished jobs stay

@@ -19,6 +19,7 @@ from typing import BinaryIO
 import zstandard
 
 from . import tar_format
+from ..leftovers import partial_name
 from .errors import ArchiveError, TargetFull
 from .compression_pipe import CompressionPipe
 from .manifest import MANIFEST_MEMBER, Entry, SetManifest, sidecar_path
@@ -33,7 +34,7 @@ DataCallback = Callable[[int], None]
 
 
 def temporary_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.partial")
+    return partial_name(path)
 
 
 def fsync_directory(path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime, timezone
@@ -20,6 +20,8 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT = 15.0
 MAX_LOG_LINES = 2000  # the last lines of a job's log kept in its history row
+JSON_FIELDS = ("warnings", "log", "holds")  # job fields stored as JSON text
+UNFINISHED = ("queued", "waiting", "running")
 
 
 def now_text() -> str:
@@ -158,8 +160,9 @@ class Catalog:
     def save_job(self, job: JobRecord) -> None:
         """Insert or update a job's history row."""
         values = job.public_dict()
-        values["warnings"] = json.dumps(values["warnings"])
-        values["log"] = json.dumps(values["log"][-MAX_LOG_LINES:])
+        values["log"] = values["log"][-MAX_LOG_LINES:]
+        for name in JSON_FIELDS:
+            values[name] = json.dumps(values[name])
         names = list(values)
         with self._connect() as connection:
             connection.execute(
@@ -182,6 +185,31 @@ class Catalog:
             raise CatalogError(f"there is no job {job_id!r}: run 'strongroom jobs' to list them")
         return _job(row)
 
+    def close_orphaned_jobs(self, ended: Callable[[JobRecord], bool]) -> list[JobRecord]:
+        """Mark unfinished jobs whose process has ended (``ended(record)``) as failed; return them.
+
+        A process killed in the middle of a job cannot write its final state; without
+        this, its job would show as running for ever.
+        """
+        with self._connect() as connection:
+            rows = connection.execute(f"SELECT id FROM jobs WHERE state IN ({', '.join('?' * len(UNFINISHED))})",
+                                      UNFINISHED).fetchall()
+        closed = []
+        for (job_id,) in rows:
+            record = self.get_job(job_id)
+            if record.pid is None or not ended(record):
+                continue
+            record.error = (f"the process that ran this job (pid {record.pid} on {record.host}) ended before the job "
+                            "finished — killed or crashed; a backup left no set, a restore may have put some files "
+                            "in place")
+            with self._connect() as connection:
+                connection.execute(f"UPDATE jobs SET state = 'failed', error = ?, finished = ? WHERE id = ? AND "
+                                   f"state IN ({', '.join('?' * len(UNFINISHED))})",
+                                   (record.error, now_text(), job_id, *UNFINISHED))
+            record.state = "failed"
+            closed.append(record)
+        return closed
+
     def integrity_check(self) -> str:
         with self._connect() as connection:
             return connection.execute("PRAGMA integrity_check").fetchone()[0]
@@ -189,6 +217,6 @@ class Catalog:
 
 def _job(row: sqlite3.Row) -> JobRecord:
     values = dict(row)
-    values["warnings"] = json.loads(values["warnings"])
-    values["log"] = json.loads(values["log"])
+    for name in JSON_FIELDS:
+        values[name] = json.loads(values[name])
     return JobRecord(**values)

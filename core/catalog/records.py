@@ -75,6 +75,10 @@ class JobRecord:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     log: list[str] = field(default_factory=list)
+    host: str | None = None  # the process that ran it
+    pid: int | None = None
+    process_start: str | None = None
+    holds: list[list[float]] = field(default_factory=list)  # [took, gave back] its store type's mutex, Unix times
 
     def public_dict(self) -> dict:
         return asdict(self)

@@ -53,6 +53,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sets ADD COLUMN store_bytes INTEGER;
     """,
+    # 4: which process ran each job (to close the records of killed ones) and when it held its mutex
+    """
+    ALTER TABLE jobs ADD COLUMN host TEXT;
+    ALTER TABLE jobs ADD COLUMN pid INTEGER;
+    ALTER TABLE jobs ADD COLUMN process_start TEXT;
+    ALTER TABLE jobs ADD COLUMN holds TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX jobs_by_state ON jobs(state);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

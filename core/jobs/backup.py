@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..archive import ArchiveError, Entry, SetManifest, SetWriter, sidecar_path, verify_set
 from ..catalog import CatalogError, SetRecord, Store, now_text
+from ..leftovers import remove_stale_partials
 from ..stores import driver_for
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
 
@@ -75,6 +76,9 @@ class BackupJob(Job):
         folder = self.target / self.store.name
         set_path = folder / f"{set_id}.tar.zst"
         kind = "incremental" if parent is not None else "full"
+        leftovers = remove_stale_partials(folder)
+        if leftovers:
+            self.log(f"removed {len(leftovers)} partial file(s) in {folder} left by backups that were interrupted")
         self.log(f"writing a {kind} set {set_id} to {set_path}")
         summary = self._write_set(driver, store_path, set_path, set_id, kind, parent)
         del parent  # a big tree's manifests are not kept in memory while the set is verified

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ..archive import ArchiveError
 from ..catalog import CatalogError, JobRecord, now_text
+from ..identity import this_process
 from ..mutex import Hold, MutexCancelled, MutexError, MutexOwner, mutex_name
 from ..store_types import StoreTypeError
 from ..stores import StoreError
@@ -93,7 +94,9 @@ class Job(ABC):
         self._listeners: list[JobListener] = []
         self._hold: Hold | None = None
         self.meter = ProgressMeter(self._progressed)
-        self.record = JobRecord(self.id, self.operation, store_name, self.state.value, now_text())
+        me = this_process()
+        self.record = JobRecord(self.id, self.operation, store_name, self.state.value, now_text(), host=me.host,
+                                pid=me.pid, process_start=me.start)
 
     # -- listening and control ------------------------------------------------------------
 
@@ -171,6 +174,7 @@ class Job(ABC):
         self.record.finished = now_text()
         self.record.warnings = list(self.warnings)
         self.record.log = list(self.log_lines)
+        self.record.holds = [[took, gave] for took, gave in self.store_intervals]
         self.record.error = self.error
         self.record.set_id = self.set_id
         self.record.bytes, self.record.files = self.progress.bytes_done, self.progress.files_done
@@ -194,6 +198,7 @@ class Job(ABC):
         """Hold the mutex of the store's type inside the block (waiting visibly for it first)."""
         self._set_state(JobState.WAITING)
         self.log(f"waiting for the mutex {self.mutex_name}")
+        self.engine.catalog.save_job(self.record)  # other consoles and `strongroom jobs` see it waiting
         owner = MutexOwner(self.id, self.operation, self.store_name)
         hold = self.engine.registry.acquire(self.store_type, owner, timeout=self.mutex_timeout, cancel=self._cancel)
         self._hold = hold

@@ -53,6 +53,9 @@ class RestoreJob(Job):
         self.meter.set_totals(plan.count("create", "file") + plan.count("replace", "file"), plan.bytes_to_write)
         with self.hold_store():
             result = apply_plan(plan, driver, lambda set_id: self.engine.open_set(set_id, manifest), _Hooks(self))
+        if result.leftovers_removed:
+            self.log(f"removed {result.leftovers_removed} partial file(s) left in {plan.root} by restores that "
+                     "were interrupted")
         if result.kept:
             self.warn(f"{result.kept} existing item(s) in {plan.root} were kept as they are (overwrite policy "
                       f"{self.options.overwrite}); use --overwrite if-older or always to replace them")

@@ -15,6 +15,7 @@ from itertools import groupby
 from pathlib import Path
 
 from ..archive import SetReader
+from ..leftovers import partial_name, remove_stale_partials
 from ..stores import StoreDriver, StoreError
 from .plan import CREATE, EXISTS, KEEP, REPLACE, Action, RestorePlan
 
@@ -29,6 +30,7 @@ class RestoreResult:
     links_written: int = 0
     folders_created: int = 0
     kept: int = 0
+    leftovers_removed: int = 0  # partial files of killed restores, removed from the destination
 
 
 class RestoreHooks:
@@ -58,6 +60,8 @@ def apply_plan(plan: RestorePlan, driver: StoreDriver, open_set: Callable[[str],
                 item.destination.mkdir(parents=True, exist_ok=True)
                 result.folders_created += 1
         files = [item for item in plan.actions if item.entry.type == "file" and item.action in (CREATE, REPLACE)]
+        for folder in {item.destination.parent for item in plan.actions if item.entry.type in ("file", "symlink")}:
+            result.leftovers_removed += len(remove_stale_partials(folder))  # from restores that were killed
         files.sort(key=lambda item: item.entry.set_id)
         for set_id, group in groupby(files, key=lambda item: item.entry.set_id):
             by_entry = {item.entry.path: item for item in group}
@@ -82,7 +86,7 @@ def apply_plan(plan: RestorePlan, driver: StoreDriver, open_set: Callable[[str],
 
 
 def _temporary(destination: Path) -> Path:
-    return destination.with_name(f".{destination.name}.strongroom-{os.getpid()}.partial")
+    return partial_name(destination)
 
 
 def _create_temporary(temporary: Path) -> int:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from ..archive import Entry
 from . import register_driver
+from ..leftovers import partial_name
 from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error
 
 SQLITE_HEADER = b"SQLite format 3\0"
@@ -76,7 +77,7 @@ class SqliteDriver(StoreDriver):
 
     def snapshot(self, path: Path, session: SnapshotSession) -> None:
         source_status = path.stat()
-        copy = session.scratch / f".{path.name}.{os.getpid()}.{id(session)}.sqlite-copy"
+        copy = partial_name(session.scratch / f"{path.name}.{id(session)}.sqlite-copy")
         try:
             self._copy(path, copy)
             session.release_store()  # the copy is consistent; the store is no longer touched
