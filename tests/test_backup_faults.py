@@ -279,6 +279,7 @@ def test_jobs_of_a_killed_process_are_closed_as_failed_and_hold_times_are_kept(e
     [closed] = Engine(engine.paths, registry=engine.registry).orphaned_jobs
     record = engine.catalog.get_job(closed.id)
     assert record.state == "failed" and f"pid {process.pid}" in record.error and "killed or crashed" in record.error
+    assert "while the job was waiting" in record.error
     assert not engine.catalog.list_sets()
 
     job = engine.backup_job("docs")

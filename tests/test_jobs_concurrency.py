@@ -110,3 +110,43 @@ def test_a_job_that_cannot_get_its_mutex_in_time_names_the_holder(home: Path, tm
     (outcome,) = json.loads(result.stdout)
     assert outcome["state"] == "failed" and "cli-holder" in outcome["error"]
     assert outcome["set_id"] is None
+
+
+def test_hold_times_never_overlap_even_when_the_next_holder_is_quicker(engine, tmp_path: Path, monkeypatch) -> None:
+    """Found by the soak: a job read its 'gave back' time after releasing, so the next holder's
+    'took' could come first and the two holds seemed to overlap by a few milliseconds."""
+    from strongroom.core.mutex import Hold
+
+    for name in ("one", "two"):
+        engine.add_store(name, "folder", str(make_tree(tmp_path / name, {"f": name})))
+    first, second = engine.backup_job("one"), engine.backup_job("two")
+    second_holds = threading.Event()
+
+    class Holds(JobListener):
+        def job_state(self, job, state) -> None:
+            if state == JobState.RUNNING:
+                second_holds.set()
+
+    second.add_listener(Holds())
+    first_holds = HoldUntil(threading.Event())
+    first.add_listener(first_holds)
+    release = Hold.release
+
+    def release_then_let_the_next_holder_in_first(hold) -> None:
+        release(hold)
+        if hold.record.job_id == first.id:
+            assert second_holds.wait(10), "the second job never took the mutex"
+
+    monkeypatch.setattr(Hold, "release", release_then_let_the_next_holder_in_first)
+    runner = threading.Thread(target=first.run)
+    runner.start()
+    assert first_holds.entered.wait(10)
+    waiter = threading.Thread(target=second.run)
+    waiter.start()
+    wait_until(lambda: second.state == JobState.WAITING)
+    first_holds.release.set()
+    runner.join(30)
+    waiter.join(30)
+    assert [first.state, second.state] == [JobState.SUCCEEDED] * 2
+    (_, gave), (took, _) = first.store_intervals[0], second.store_intervals[0]
+    assert gave <= took

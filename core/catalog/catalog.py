@@ -199,9 +199,9 @@ class Catalog:
             record = self.get_job(job_id)
             if record.pid is None or not ended(record):
                 continue
-            record.error = (f"the process that ran this job (pid {record.pid} on {record.host}) ended before the job "
-                            "finished — killed or crashed; a backup left no set, a restore may have put some files "
-                            "in place")
+            record.error = (f"the process that ran this job (pid {record.pid} on {record.host}) ended while the job "
+                            f"was {record.state} — killed or crashed; a backup left no set, a restore may have put "
+                            "some files in place")
             with self._connect() as connection:
                 connection.execute(f"UPDATE jobs SET state = 'failed', error = ?, finished = ? WHERE id = ? AND "
                                    f"state IN ({', '.join('?' * len(UNFINISHED))})",

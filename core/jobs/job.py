@@ -219,7 +219,7 @@ class Job(ABC):
         hold = self._hold
         if hold is None or hold.released:
             return
-        hold.release()
         took, _ = self.store_intervals[-1]
-        self.store_intervals[-1] = (took, time.time())
+        self.store_intervals[-1] = (took, time.time())  # read before releasing: the next holder may take it at once
+        hold.release()
         self.log(f"released the mutex {self.mutex_name}")
