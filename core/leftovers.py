@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from .identity import Liveness, liveness, this_process
@@ -30,8 +31,20 @@ def partial_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.strongroom-{_host_label(me.host)}-{me.pid}.partial")
 
 
-def remove_stale_partials(folder: Path) -> list[Path]:
-    """Remove the partial files in ``folder`` left by ended processes of this host; return them."""
+def split_partial(path: Path) -> tuple[str, str] | None:
+    """(final name, "strongroom-HOST-PID.partial" tag) of a partial file's name, or None."""
+    match = _PARTIAL.match(path.name)
+    if match is None or match.group(4):
+        return None
+    return match["name"], path.name[len(match["name"]) + 2:]
+
+
+def remove_stale_partials(folder: Path, keep: Callable[[Path], bool] = lambda final: False) -> list[Path]:
+    """Remove the partial files in ``folder`` left by ended processes of this host; return them.
+
+    A partial file whose final path ``keep(final)`` claims is not removed but renamed to
+    that final path: it was complete, and its owner died just before renaming it.
+    """
     me = this_process()
     label = _host_label(me.host)
     removed = []
@@ -46,8 +59,12 @@ def remove_stale_partials(folder: Path) -> list[Path]:
         if liveness(me.host, int(match["pid"]), None, None) is not Liveness.DEAD:
             continue
         path = folder / name
+        final = folder / match["name"]
         try:
             if not path.is_symlink() and path.is_dir():
+                continue
+            if not match.group(4) and keep(final):
+                os.replace(path, final)
                 continue
             path.unlink()
         except OSError:

@@ -83,6 +83,32 @@ def fake_record(store_type: str, **changes) -> MutexRecord:
     return MutexRecord(**fields)
 
 
+class Rendezvous:
+    """Keeps each of several jobs inside its store (holding its mutex) until all of them are inside.
+
+    If two of them could not hold their mutexes at the same time, the first one in waits
+    in vain and the test fails after ``timeout``: proof by construction, not by timing.
+    """
+
+    def __init__(self, count: int, timeout: float = 20.0) -> None:
+        import threading
+
+        self.barrier = threading.Barrier(count, timeout=timeout)
+
+    def listener(self):
+        from strongroom.core.jobs import JobListener, JobState
+
+        barrier = self.barrier
+
+        class Inside(JobListener):
+            def job_state(self, job, state) -> None:
+                if state == JobState.RUNNING and job.store_intervals and not getattr(self, "met", False):
+                    self.met = True
+                    barrier.wait()  # raises BrokenBarrierError (the job fails) if the others never get in
+
+        return Inside()
+
+
 def dead_pid() -> int:
     """The pid of a process that has ended (and been reaped)."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])

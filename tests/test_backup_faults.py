@@ -287,3 +287,49 @@ def test_jobs_of_a_killed_process_are_closed_as_failed_and_hold_times_are_kept(e
     [[took, gave]] = engine.catalog.get_job(job.id).holds
     assert took <= gave and (took, gave) == job.store_intervals[0]
     assert Engine(engine.paths, registry=engine.registry).orphaned_jobs == []  # live and finished jobs stay
+
+
+KILLED_AT = """
+import os, sys
+from strongroom.core.archive import writer
+from strongroom.core.catalog import catalog
+from strongroom.core.engine import Engine
+from strongroom.core.paths import resolve_paths
+home, where = sys.argv[1], sys.argv[2]
+if where == "after the catalog record":
+    writer.SetWriter.commit = lambda self: os._exit(9)
+else:
+    catalog.Catalog.add_set = lambda self, record: os._exit(9)
+Engine(resolve_paths(home)).backup_job("docs").run()
+"""
+
+
+@pytest.mark.parametrize("where", ["after the catalog record", "before the catalog record"])
+def test_a_backup_killed_around_its_commit_leaves_a_whole_set_or_none(engine, tmp_path, home, where):
+    """Found by the soak: a backup killed while verifying its set (already under its final name)
+    left a complete set on disk that no catalog knew. The catalog record is now the commit point."""
+    import sys
+
+    from strongroom.core.archive import verify_set
+
+    files = {"a.txt": os.urandom(5000), "sub/b.txt": b"b" * 100}
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", files)))
+    child = subprocess.run([sys.executable, "-c", KILLED_AT, str(home), where], capture_output=True, timeout=60)
+    assert child.returncode == 9, child.stderr
+    folder = engine.default_target / "docs"
+    assert not list(folder.glob("*.tar.zst"))  # nothing under a final name yet
+    assert [p for p in folder.iterdir() if p.name.endswith(".partial")]
+    sets = engine.catalog.list_sets()
+    if where == "after the catalog record":
+        [record] = sets
+        manifest = engine.load_manifest(record)  # any reader of the set completes it
+        assert Path(record.path).is_file() and verify_set(Path(record.path)).ok and manifest.set_id == record.id
+        restore = engine.restore_job("docs", RestoreOptions(to=tmp_path / "out"))
+        assert restore.run() == JobState.SUCCEEDED and (tmp_path / "out" / "a.txt").read_bytes() == files["a.txt"]
+    else:
+        assert sets == []
+        job = engine.backup_job("docs")
+        assert job.run() == JobState.SUCCEEDED
+        assert any("removed 2 partial file(s)" in line for line in job.log_lines)
+        assert [p.name for p in folder.iterdir()] and len(list(folder.glob("*.tar.zst"))) == 1
+    assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]

@@ -7,11 +7,12 @@ import threading
 
 from PySide6.QtCore import Qt
 
-from strongroom.core.jobs import JobListener, JobState
+from strongroom.core.jobs import JobState
 from strongroom.gui.models.manifest_tree import ManifestTreeModel, build_tree
 from strongroom.gui.wizards.backup_wizard import BackupWizard
 
-from .gui_support import ExternalHolder, HoldUntil, wait_for_jobs
+from .conftest import Rendezvous
+from .gui_support import ExternalHolder, wait_for_jobs
 from .test_sqlite_store import make_database
 from .trees import make_tree
 
@@ -29,16 +30,8 @@ def test_backup_wizard_launches_two_store_types_that_overlap_in_time(console, qt
     console.refresh_stores()
     # Each job stays inside its store until the other is inside its own: only possible
     # when the two store types' mutexes are held at the same time.
-    sqlite_inside = threading.Event()
-    folder_hold = HoldUntil(sqlite_inside)
-
-    class Inside(JobListener):
-        def job_state(self, job, state) -> None:
-            if state == JobState.RUNNING:
-                sqlite_inside.set()
-
-    console.manager.job_added.connect(
-        lambda job: job.add_listener(folder_hold if job.store_type == "folder" else Inside()))
+    rendezvous = Rendezvous(2)
+    console.manager.job_added.connect(lambda job: job.add_listener(rendezvous.listener()))
     waiting_threads = []
     acquire = engine.registry.acquire
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from strongroom.core.jobs import JobListener, JobState, run_simultaneously
 from strongroom.core.mutex.records import write_record as write_holder
 
-from .conftest import CLI, dead_pid, fake_record, wait_until
+from .conftest import CLI, Rendezvous, dead_pid, fake_record, wait_until
 from .test_sqlite_store import make_database
 from .trees import make_tree
 
@@ -41,15 +41,9 @@ def test_jobs_on_different_store_types_hold_their_mutexes_at_the_same_time(engin
     engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": os.urandom(100_000)})))
     engine.add_store("app", "sqlite", str(make_database(tmp_path / "app.db")))
     folder_job, sqlite_job = engine.backup_job("docs"), engine.backup_job("app")
-    sqlite_inside = threading.Event()
-    folder_job.add_listener(HoldUntil(sqlite_inside))
-
-    class Signal(JobListener):
-        def job_state(self, job, state) -> None:
-            if state == JobState.RUNNING:
-                sqlite_inside.set()
-
-    sqlite_job.add_listener(Signal())
+    rendezvous = Rendezvous(2)  # each stays inside its store until the other is inside its own
+    folder_job.add_listener(rendezvous.listener())
+    sqlite_job.add_listener(rendezvous.listener())
     assert run_simultaneously([folder_job, sqlite_job], timeout=60) == [JobState.SUCCEEDED] * 2
     (folder_took, folder_gave), (sqlite_took, sqlite_gave) = folder_job.store_intervals[0], sqlite_job.store_intervals[0]
     assert sqlite_took < folder_gave and folder_took < sqlite_gave  # they overlapped

@@ -121,6 +121,13 @@ class SetManifest:
 
 
 def sidecar_path(set_path: Path) -> Path:
+    """Where a set's sidecar manifest lives; for a set still under its partial name, the sidecar's partial."""
+    from ..leftovers import split_partial
+
+    partial = split_partial(set_path)
+    if partial is not None:
+        final, tag = partial
+        return set_path.with_name(f".{sidecar_path(set_path.with_name(final)).name}.{tag}")
     name = set_path.name
     stem = name[: -len(SET_SUFFIX)] if name.endswith(SET_SUFFIX) else name
     return set_path.with_name(stem + SIDECAR_SUFFIX)

@@ -195,8 +195,14 @@ class SetWriter:
 
     # -- completion -----------------------------------------------------------------------
 
-    def finish(self, manifest: SetManifest) -> SetManifest:
-        """Write the manifest member, end the stream, sync and rename; return the final manifest."""
+    def finish(self, manifest: SetManifest, *, commit: bool = True) -> SetManifest:
+        """Write the manifest member, end the stream and sync; return the final manifest.
+
+        With ``commit`` the set and its sidecar also get their final names. Without it they
+        stay under their partial names (``temporary``) until ``commit``: the backup job
+        verifies them there and records them in the catalog first, so that a set under its
+        final name is always one the catalog knows.
+        """
         try:
             if self._frame_position:
                 self._end_frame()
@@ -220,18 +226,36 @@ class SetWriter:
                 sidecar.write(document)
                 sidecar.flush()
                 os.fsync(sidecar.fileno())
-            os.replace(self._sidecar_temporary, sidecar_path(self.path))
-            self._sidecar_temporary = sidecar_path(self.path)  # an abort from here on removes it
-            os.replace(self._temporary, self.path)
-            fsync_directory(self.path.parent)
+            if commit:
+                self._rename()
         except OSError as error:
             self.abort()
             raise target_error(error, self.path) from None
         except BaseException:
             self.abort()
             raise
-        self._done = True
+        self._done = commit
         return manifest
+
+    @property
+    def temporary(self) -> Path:
+        """The set file under its partial name (until ``commit``)."""
+        return self._temporary
+
+    def commit(self) -> None:
+        """Give a finished set and its sidecar their final names."""
+        try:
+            self._rename()
+        except OSError as error:
+            self.abort()
+            raise target_error(error, self.path) from None
+        self._done = True
+
+    def _rename(self) -> None:
+        os.replace(self._sidecar_temporary, sidecar_path(self.path))
+        self._sidecar_temporary = sidecar_path(self.path)  # an abort from here on removes it
+        os.replace(self._temporary, self.path)
+        fsync_directory(self.path.parent)
 
     def abort(self) -> None:
         """Remove everything this writer created (safe to call more than once)."""

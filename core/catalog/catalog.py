@@ -140,6 +140,17 @@ class Catalog:
             raise CatalogError(f"there is no backup set {set_id!r}: run 'strongroom sets' to list the sets")
         return SetRecord(**dict(row))
 
+    def set_at(self, path: str) -> SetRecord | None:
+        """The set whose file is ``path``, if the catalog has one."""
+        with self._connect() as connection:
+            row = connection.execute("SELECT * FROM sets WHERE path = ?", (path,)).fetchone()
+        return SetRecord(**dict(row)) if row is not None else None
+
+    def remove_set(self, set_id: str) -> None:
+        """Forget a set (a backup whose set could not be given its final name takes its record back)."""
+        with self._connect() as connection:
+            connection.execute("DELETE FROM sets WHERE id = ?", (set_id,))
+
     def list_sets(self, store: str | None = None) -> list[SetRecord]:
         query = "SELECT * FROM sets" + (" WHERE store = ?" if store else "") + " ORDER BY created, id"
         with self._connect() as connection:

@@ -10,9 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..archive import ArchiveError, Entry, SetManifest, SetWriter, sidecar_path, verify_set
+from ..archive import ArchiveError, Entry, SetManifest, SetWriter, verify_set
 from ..catalog import CatalogError, SetRecord, Store, now_text
-from ..leftovers import remove_stale_partials
 from ..stores import driver_for
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
 
@@ -76,23 +75,22 @@ class BackupJob(Job):
         folder = self.target / self.store.name
         set_path = folder / f"{set_id}.tar.zst"
         kind = "incremental" if parent is not None else "full"
-        leftovers = remove_stale_partials(folder)
-        if leftovers:
-            self.log(f"removed {len(leftovers)} partial file(s) in {folder} left by backups that were interrupted")
+        completed, removed = self.engine.complete_interrupted(folder)
+        if completed or removed:
+            self.log(f"in {folder}: completed {completed} set(s) and removed {removed} partial file(s) left by "
+                     "backups that were interrupted")
         self.log(f"writing a {kind} set {set_id} to {set_path}")
-        summary = self._write_set(driver, store_path, set_path, set_id, kind, parent)
-        del parent  # a big tree's manifests are not kept in memory while the set is verified
-        try:
-            self._record(set_path, summary)
-        except BaseException:
-            for leftover in (set_path, sidecar_path(set_path)):
-                leftover.unlink(missing_ok=True)
-            raise
+        self._write_set(driver, store_path, set_path, set_id, kind, parent)
         self.set_id = set_id
 
     def _write_set(self, driver, store_path: Path, set_path: Path, set_id: str, kind: str,
-                   parent: SetManifest | None) -> SetRecord:
-        """Write the set; return its catalog record (not yet verified or stored)."""
+                   parent: SetManifest | None) -> None:
+        """Write the set under its partial name, verify it, record it, then give it its final name.
+
+        The catalog record is the commit point: a process killed before it leaves only
+        partial files (removed by the next job), one killed after it leaves a complete set
+        that the next job, or the next reader of that set, renames into place.
+        """
         with SetWriter(set_path, set_id=set_id, level=self.options.level, threads=self.options.threads) as writer:
             session = _Session(self, writer, parent, set_path.parent)
             with self.hold_store():
@@ -104,12 +102,23 @@ class BackupJob(Job):
                 set_id=set_id, store=self.store.name, store_type=self.store.type, kind=kind,
                 parent=parent.set_id if parent else None, created=now_text(), source=str(store_path),
                 entries=tuple(session.entries), deleted=tuple(deleted), compression_level=self.options.level,
-                notes=tuple(self.warnings)))
-        return SetRecord(
-            id=manifest.set_id, store=manifest.store, store_type=manifest.store_type, kind=manifest.kind,
-            parent=manifest.parent, created=manifest.created, path=str(set_path), files=manifest.files,
-            bytes=manifest.bytes, stored_bytes=set_path.stat().st_size, manifest_sha256=manifest.digest(),
-            store_bytes=manifest.store_bytes)
+                notes=tuple(self.warnings)), commit=False)
+            del parent, session  # a big tree's manifests are not kept in memory while the set is verified
+            record = SetRecord(
+                id=manifest.set_id, store=manifest.store, store_type=manifest.store_type, kind=manifest.kind,
+                parent=manifest.parent, created=manifest.created, path=str(set_path), files=manifest.files,
+                bytes=manifest.bytes, stored_bytes=writer.temporary.stat().st_size, manifest_sha256=manifest.digest(),
+                store_bytes=manifest.store_bytes)
+            del manifest
+            record = self._verified(writer.temporary, record)
+            self.check_cancelled()
+            self.engine.catalog.add_set(record)
+            try:
+                writer.commit()
+            except BaseException:
+                self.engine.catalog.remove_set(record.id)
+                raise
+        self.log(f"set {record.id} recorded: {record.files} files, {record.bytes} bytes")
 
     def _parent(self) -> SetManifest | None:
         """The latest set's manifest, when every set it relies on is still there."""
@@ -129,18 +138,17 @@ class BackupJob(Job):
             return None
         return manifest
 
-    def _record(self, set_path: Path, record: SetRecord) -> None:
-        if self.options.verify:
-            self.log("verifying the new set")
+    def _verified(self, path: Path, record: SetRecord) -> SetRecord:
+        """The record, marked verified once every byte of the set at ``path`` has been read back."""
+        if not self.options.verify:
+            return record
+        self.log("verifying the new set")
 
-            def on_data(size: int, path: str) -> None:
-                self.check_cancelled()
+        def on_data(size: int, member: str) -> None:
+            self.check_cancelled()
 
-            report = verify_set(set_path, on_data)
-            if not report.ok:
-                raise ArchiveError(f"the new set failed verification and was removed: {report.summary()} — "
-                                   "check the target's disk")
-            record = replace(record, verified=now_text())
-        self.check_cancelled()
-        self.engine.catalog.add_set(record)
-        self.log(f"set {record.id} recorded: {record.files} files, {record.bytes} bytes")
+        report = verify_set(path, on_data)
+        if not report.ok:
+            raise ArchiveError(f"the new set failed verification and was removed: {report.summary()} — "
+                               "check the target's disk")
+        return replace(record, verified=now_text())
