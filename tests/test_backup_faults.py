@@ -299,7 +299,7 @@ home, where = sys.argv[1], sys.argv[2]
 if where == "after the catalog record":
     writer.SetWriter.commit = lambda self: os._exit(9)
 else:
-    catalog.Catalog.add_set = lambda self, record: os._exit(9)
+    catalog.Catalog.add_set = lambda self, record, job_id=None: os._exit(9)
 Engine(resolve_paths(home)).backup_job("docs").run()
 """
 
@@ -326,6 +326,11 @@ def test_a_backup_killed_around_its_commit_leaves_a_whole_set_or_none(engine, tm
         assert Path(record.path).is_file() and verify_set(Path(record.path)).ok and manifest.set_id == record.id
         restore = engine.restore_job("docs", RestoreOptions(to=tmp_path / "out"))
         assert restore.run() == JobState.SUCCEEDED and (tmp_path / "out" / "a.txt").read_bytes() == files["a.txt"]
+        from strongroom.core.engine import Engine
+
+        [closed] = Engine(engine.paths, registry=engine.registry).orphaned_jobs  # the killed job's row
+        assert closed.state == "succeeded-with-warnings" and closed.set_id == record.id
+        assert "ended right after recording set" in engine.catalog.get_job(closed.id).warnings[0]
     else:
         assert sets == []
         job = engine.backup_job("docs")

@@ -127,11 +127,20 @@ class Catalog:
 
     # -- sets -----------------------------------------------------------------------------
 
-    def add_set(self, record: SetRecord) -> None:
+    def add_set(self, record: SetRecord, job_id: str | None = None) -> None:
+        """Record a complete set, and in the same transaction which job made it."""
         names = [f.name for f in fields(SetRecord)]
         with self._connect() as connection:
-            connection.execute(f"INSERT INTO sets ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                               [getattr(record, name) for name in names])
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute(f"INSERT INTO sets ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                                   [getattr(record, name) for name in names])
+                if job_id is not None:
+                    connection.execute("UPDATE jobs SET set_id = ? WHERE id = ?", (record.id, job_id))
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
 
     def get_set(self, set_id: str) -> SetRecord:
         with self._connect() as connection:
@@ -145,6 +154,10 @@ class Catalog:
         with self._connect() as connection:
             row = connection.execute("SELECT * FROM sets WHERE path = ?", (path,)).fetchone()
         return SetRecord(**dict(row)) if row is not None else None
+
+    def _has_set(self, set_id: str) -> bool:
+        with self._connect() as connection:
+            return connection.execute("SELECT 1 FROM sets WHERE id = ?", (set_id,)).fetchone() is not None
 
     def remove_set(self, set_id: str) -> None:
         """Forget a set (a backup whose set could not be given its final name takes its record back)."""
@@ -209,6 +222,15 @@ class Catalog:
         for (job_id,) in rows:
             record = self.get_job(job_id)
             if record.pid is None or not ended(record):
+                continue
+            if record.operation == "backup" and record.set_id and self._has_set(record.set_id):
+                record.warnings.append(f"the process that ran this job (pid {record.pid} on {record.host}) ended right "
+                                       f"after recording set {record.set_id}: the set is complete and verified")
+                with self._connect() as connection:
+                    connection.execute("UPDATE jobs SET state = 'succeeded-with-warnings', warnings = ?, finished = ? "
+                                       "WHERE id = ?", (json.dumps(record.warnings), now_text(), job_id))
+                record.state = "succeeded-with-warnings"
+                closed.append(record)
                 continue
             record.error = (f"the process that ran this job (pid {record.pid} on {record.host}) ended while the job "
                             f"was {record.state} — killed or crashed; a backup left no set, a restore may have put "

@@ -81,7 +81,6 @@ class BackupJob(Job):
                      "backups that were interrupted")
         self.log(f"writing a {kind} set {set_id} to {set_path}")
         self._write_set(driver, store_path, set_path, set_id, kind, parent)
-        self.set_id = set_id
 
     def _write_set(self, driver, store_path: Path, set_path: Path, set_id: str, kind: str,
                    parent: SetManifest | None) -> None:
@@ -112,11 +111,13 @@ class BackupJob(Job):
             del manifest
             record = self._verified(writer.temporary, record)
             self.check_cancelled()
-            self.engine.catalog.add_set(record)
+            self.engine.catalog.add_set(record, job_id=self.id)  # the commit point
+            self.set_id = self.record.set_id = record.id
             try:
                 writer.commit()
             except BaseException:
                 self.engine.catalog.remove_set(record.id)
+                self.set_id = self.record.set_id = None
                 raise
         self.log(f"set {record.id} recorded: {record.files} files, {record.bytes} bytes")
 
