@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: install run cli test bench bench-backup bench-gui screenshots package smoke clean
+.PHONY: install run cli test bench bench-backup bench-gui screenshots package smoke soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench-gui: $(STAMP)
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python docs/make_screenshots.py
+
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --duration $(or $(DURATION),600) $(SOAK_ARGS)
 
 package:
 	packaging/build.sh

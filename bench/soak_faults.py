@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from soak_world import tree_state
+
 from strongroom.core.archive import Entry, SetManifest, SetWriter, sidecar_path
 
 CLI = [sys.executable, "-m", "strongroom.core.cli.main"]
@@ -129,6 +131,17 @@ def damage(path: Path, kind: str, rng) -> None:
         sidecar.write_text(json.dumps(document))
 
 
+def manifest_state(sidecar: Path) -> dict[str, str]:
+    """path -> SHA-256 (or "link:" + target) of every file and link a sidecar manifest lists."""
+    state = {}
+    for entry in json.loads(sidecar.read_bytes())["entries"]:
+        if entry["type"] == "file":
+            state[entry["path"]] = entry["sha256"]
+        elif entry["type"] == "symlink":
+            state[entry["path"]] = "link:" + (entry.get("target") or "")
+    return state
+
+
 def damaged_set(home: Path, lock_dir: Path, record, kind: str, scratch: Path, rng) -> tuple[Fault, Fault | None]:
     """Damage a catalogued set in place, verify and restore it, then put it back as it was."""
     path = Path(record.path)
@@ -146,8 +159,16 @@ def damaged_set(home: Path, lock_dir: Path, record, kind: str, scratch: Path, rn
         if kind != "sidecar deleted":  # without its sidecar a set is still whole: its restore must just work
             restore = cli(home, lock_dir, "restore", record.store, "--set", record.id, "--to", str(scratch / "out"),
                           "--wait", "120")
-            restore_fault = Fault(f"restore of damaged set: {kind}", restore.returncode == 1 and bool(
-                first_line(restore.stdout)) and "Traceback" not in restore.stdout, first_line(restore.stdout))
+            if restore.returncode == 0:
+                # The damage may miss every member a restore needs (the sidecar and the per-file SHA-256
+                # still hold): then the restored files must be exactly the set's.
+                restored_right = tree_state(scratch / "out") == manifest_state(saved / sidecar_path(path).name)
+                restore_fault = Fault(f"restore of damaged set: {kind}", restored_right,
+                                      "restored correctly: the damage missed every member it needed"
+                                      if restored_right else "RESTORED WRONG DATA")
+            else:
+                restore_fault = Fault(f"restore of damaged set: {kind}", restore.returncode == 1 and bool(
+                    first_line(restore.stdout)) and "Traceback" not in restore.stdout, first_line(restore.stdout))
             if leftovers(scratch / "out"):
                 restore_fault.clear = False
                 restore_fault.detail += " (left partial files)"
