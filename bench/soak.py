@@ -75,6 +75,7 @@ class Soak:
         self.busy_sets: set[str] = set()
         self.busy_stores: set[str] = set()
         self.numbers = iter(range(10**9))
+        self.mounted: list[Path] = []
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -199,10 +200,10 @@ class Soak:
                     print(f"  fault {kind}: {error!r}", file=sys.stderr)
                 time.sleep(rng.uniform(0.5, 2.0))  # spacing between faults, not synchronisation
         finally:
-            for point in (tiny, read_only):
-                if not (tiny_problem if point == tiny else ro_problem):
+            for point, problem in ((tiny, tiny_problem), (read_only, ro_problem)):
+                if not problem:
                     self.final_sweep_target(point)
-                    unmount(point)
+                    self.mounted.append(point)  # unmounted after the final checks, which read its sets
 
     def inject(self, kind, rng, folder, tiny, read_only, tiny_problem, ro_problem) -> None:
         store = rng.choice(FOLDER_STORES)  # the folder stores are the larger ones: they reach the limits
@@ -291,7 +292,11 @@ def main() -> int:
     started = time.monotonic()
     soak = Soak(work, args.duration, args.seed)
     soak.run(args.threads, args.processes)
-    rows = check(soak)
+    try:
+        rows = check(soak)
+    finally:
+        for point in soak.mounted:
+            unmount(point)
     print_table(soak, rows, time.monotonic() - started)
     if context:
         context.cleanup()

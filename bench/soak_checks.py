@@ -52,9 +52,12 @@ def check(soak) -> list[Row]:
             soak.restores.append((set_id, destination))
             retried += 1
 
-    # 1. every set verifies, and holds a state its store was really in
-    bad = [record.id for record in sets if not verify_set(Path(record.path)).ok]
-    rows.append(Row("catalogued sets that verify", f"{len(sets) - len(bad)} of {len(sets)}", not bad and bool(sets)))
+    # 1. every set verifies (those the fault runs made too), and holds a state its store was really in
+    fault_catalog = Catalog(soak.fault_home / "catalog.sqlite")
+    fault_sets = [record for record in fault_catalog.list_sets() if record.store != "hostile"]
+    bad = [record.id for record in sets + fault_sets if not verify_set(Path(record.path)).ok]
+    rows.append(Row("catalogued sets that verify", f"{len(sets) + len(fault_sets) - len(bad)} of "
+                    f"{len(sets) + len(fault_sets)}", not bad and bool(sets)))
     wrong = []
     with tempfile.TemporaryDirectory(prefix="soak-check-") as scratch:
         for record in sets:
@@ -85,10 +88,9 @@ def check(soak) -> list[Row]:
                     not mismatched and bool(soak.restores)))
 
     # 3. no set without a succeeded job; no stray set files; no partial files
-    fault_catalog = Catalog(soak.fault_home / "catalog.sqlite")
     jobs = catalog.list_jobs(10**6) + fault_catalog.list_jobs(10**6)
     succeeded_sets = {job.set_id for job in jobs if job.operation == "backup" and job.state.startswith("succeeded")}
-    all_sets = sets + [s for s in fault_catalog.list_sets() if s.store != "hostile"]
+    all_sets = sets + fault_sets
     orphan_sets = [record.id for record in all_sets if record.id not in succeeded_sets]
     catalogued_files = {Path(record.path).name for record in all_sets}
     stray = [path for folder in (soak.home / "backups", soak.work / "faults")
@@ -131,6 +133,9 @@ def check(soak) -> list[Row]:
          else "queued" if "was queued" in (job.error or "") else job.state) + f" ({job.operation})" for job in closed)
     rows.append(Row("killed processes (their jobs' state when killed)",
                     f"{len(soak.killed_pids)}: " + ", ".join(f"{n} {k}" for k, n in sorted(phases.items())), True))
+    timed_out = [job for job in jobs if job.error and "timed out after" in job.error]
+    rows.append(Row("jobs that waited past their timeout (each with the holder named)",
+                    str(len(timed_out)), all("waiting for mutex" in job.error for job in timed_out)))
     unclear = [job.id for job in jobs if job.error and ("unexpected error" in job.error or "Traceback" in job.error)]
     rows.append(Row("jobs that failed without a clear message", str(len(unclear)), not unclear))
     rows.append(Row("unexpected job failures (not injected)", str(soak.tally["unexpected job failures"]),
