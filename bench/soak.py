@@ -72,7 +72,9 @@ class Soak:
         self.killed_restores: list[tuple[str, str, Path]] = []  # (store, set id, destination)
         self.killed_pids: list[int] = []
         self.faults: list[Fault] = []
-        self.busy_sets: set[str] = set()
+        self.busy_sets: set[str] = set()  # being damaged: nobody may pick them
+        self.in_use: collections.Counter[str] = collections.Counter()  # picked by a job: not to be damaged
+        self.incrementals: collections.Counter[str] = collections.Counter()  # running incremental backups per store
         self.busy_stores: set[str] = set()
         self.numbers = iter(range(10**9))
         self.mounted: list[Path] = []
@@ -84,17 +86,42 @@ class Soak:
             self.tally[key] += n
 
     def pick_set(self, rng):
+        """A catalogued set to restore or verify, marked in use until ``done_with`` (damage skips it)."""
+        sets = [s for s in self.engine.catalog.list_sets() if s.store in STORES]
+        if not sets:
+            return None
+        record = rng.choice(sets)
         with self.lock:
-            busy = set(self.busy_sets)
-        sets = [s for s in self.engine.catalog.list_sets() if s.id not in busy and s.store in STORES]
-        return rng.choice(sets) if sets else None
+            if record.id in self.busy_sets:
+                return None
+            self.in_use[record.id] += 1
+        return record
+
+    def finished(self, record, incremental: str | None) -> None:
+        if record is not None:
+            self.done_with(record)
+        if incremental is not None:
+            self.end_incremental(incremental)
+
+    def done_with(self, record) -> None:
+        with self.lock:
+            self.in_use[record.id] -= 1
 
     def scratch(self, prefix: str) -> Path:
         return self.work / "restores" / f"{prefix}-{next(self.numbers)}"
 
-    def incremental_allowed(self, store: str) -> bool:
+    def start_incremental(self, store: str) -> bool:
+        """Whether an incremental backup of ``store`` may start now (not while one of its sets is damaged);
+        if so it counts as running until ``end_incremental``, and no set of the store is damaged meanwhile."""
         with self.lock:
-            return store not in self.busy_stores
+            if store in self.busy_stores:
+                return False
+            self.incrementals[store] += 1
+            return True
+
+    def end_incremental(self, store: str) -> None:
+        with self.lock:
+            self.incrementals[store] -= 1
 
     # -- thread workers ---------------------------------------------------------------------
 
@@ -104,16 +131,23 @@ class Soak:
             choice = rng.random()
             if choice < 0.5:
                 store = rng.choice(STORES)
-                incremental = rng.random() < 0.5 and self.incremental_allowed(store)
+                incremental = rng.random() < 0.5 and self.start_incremental(store)
                 job = self.engine.backup_job(store, self.engine.default_backup_options(incremental=incremental))
-                self.count(f"thread backup {job.run().value}")
+                try:
+                    self.count(f"thread backup {job.run().value}")
+                finally:
+                    if incremental:
+                        self.end_incremental(store)
             elif choice < 0.8:
                 record = self.pick_set(rng)
                 if record is None:
                     continue
                 destination = self.scratch("thread")
                 job = self.engine.restore_job(record.store, RestoreOptions(to=destination), set_id=record.id)
-                state = job.run().value
+                try:
+                    state = job.run().value
+                finally:
+                    self.done_with(record)
                 self.count(f"thread restore {state}")
                 if state.startswith("succeeded"):
                     with self.lock:
@@ -126,7 +160,10 @@ class Soak:
                 if record is None:
                     continue
                 job = self.engine.verify_job(record.id)
-                state = job.run().value
+                try:
+                    state = job.run().value
+                finally:
+                    self.done_with(record)
                 self.count(f"thread verify {state}")
                 if not state.startswith("succeeded"):
                     self.count("unexpected job failures")
@@ -138,12 +175,13 @@ class Soak:
         rng = random.Random(self.seed * 1000 + number)
         while time.monotonic() < self.deadline:
             choice = rng.random()
-            destination = None
+            destination = record = incremental = None
             if choice < 0.5:
                 store = rng.choice(STORES)
                 args = ["backup", store, "--wait", WAIT]
-                if rng.random() < 0.5 and self.incremental_allowed(store):
+                if rng.random() < 0.5 and self.start_incremental(store):
                     args.append("--incremental")
+                    incremental = store
                 operation = "backup"
             else:
                 record = self.pick_set(rng)
@@ -164,12 +202,14 @@ class Soak:
             except subprocess.TimeoutExpired:
                 process.send_signal(signal.SIGKILL)
                 process.communicate(timeout=60)
+                self.finished(record, incremental)
                 self.count(f"process {operation} killed")
                 with self.lock:
                     self.killed_pids.append(process.pid)
                     if destination is not None:
                         self.killed_restores.append((record.store, record.id, destination))
                 continue
+            self.finished(record, incremental)
             state = "succeeded" if process.returncode == 0 else f"exit {process.returncode}"
             self.count(f"process {operation} {state}")
             if process.returncode != 0:
@@ -228,14 +268,13 @@ class Soak:
         with self.lock:
             # Only a set no other set builds on, and no incremental backup of its store meanwhile.
             candidates = [s for s in sets if s.id not in parents and s.store not in self.busy_stores
-                          and s.store in STORES]
+                          and s.store in STORES and not self.in_use[s.id] and not self.incrementals[s.store]]
             if not candidates:
                 return
             record = rng.choice(candidates)
             self.busy_sets.add(record.id)
             self.busy_stores.add(record.store)
         try:
-            time.sleep(2)  # let jobs that picked this set before it was marked finish with it
             for fault in damaged_set(self.home, self.lock_dir, record, kind, self.scratch("damaged"), rng):
                 if fault is not None:
                     self.record(fault)
