@@ -338,3 +338,28 @@ def test_a_backup_killed_around_its_commit_leaves_a_whole_set_or_none(engine, tm
         assert any("removed 2 partial file(s)" in line for line in job.log_lines)
         assert [p.name for p in folder.iterdir()] and len(list(folder.glob("*.tar.zst"))) == 1
     assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_target_that_turns_read_only_gets_the_targets_message(tmp_path, monkeypatch):
+    """Found by the soak: when the target turned read-only mid-set, removing the partial file
+    failed too, and that raw error ("...partial: Read-only file system") replaced the message."""
+    import errno
+    import io
+
+    from strongroom.core.archive import ArchiveError, Entry, SetManifest
+
+    target = tmp_path / "target"
+    path = target / "docs" / "set.tar.zst"
+    writer = SetWriter(path, set_id="s1")
+    data = os.urandom(10_000)
+    entry, _ = writer.add_file(Entry(path="a", type="file", mode=0o644, mtime_ns=0, size=len(data)), io.BytesIO(data))
+
+    def read_only(*_args, **_kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "fsync", read_only)
+    monkeypatch.setattr(Path, "unlink", read_only)
+    with pytest.raises(ArchiveError, match=r"cannot write to the target .*Read-only file system.*make it writable"):
+        writer.finish(SetManifest(set_id="s1", store="docs", store_type="folder", kind="full", parent=None,
+                                  created="2026-01-01T00:00:00Z", source="/src", entries=(entry,)))
+    assert writer.left_behind  # reported, and removed by the next backup into that folder

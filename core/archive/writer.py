@@ -93,6 +93,7 @@ class SetWriter:
         self._pending_header = bytearray()
         self._batch = bytearray()
         self._done = False
+        self.left_behind: list[Path] = []  # partial files an abort could not remove
 
     # -- members --------------------------------------------------------------------------
 
@@ -272,6 +273,8 @@ class SetWriter:
                 leftover.unlink()
             except FileNotFoundError:
                 pass
+            except OSError:  # a target turned read-only: the next backup there removes it (leftovers.py)
+                self.left_behind.append(leftover)
 
     def __enter__(self) -> SetWriter:
         return self

@@ -96,7 +96,10 @@ class SqliteDriver(StoreDriver):
             session.file_done(path.name)
         finally:
             for leftover in (copy, *(copy.with_name(copy.name + suffix) for suffix in _SIDE_FILES)):
-                leftover.unlink(missing_ok=True)
+                try:
+                    leftover.unlink(missing_ok=True)
+                except OSError:
+                    pass  # a target turned read-only: the next backup there removes it (leftovers.py)
 
     def _copy(self, path: Path, copy: Path) -> None:
         try:
