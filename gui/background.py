@@ -45,18 +45,15 @@ class BackgroundCall(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._generation = 0
-        self.running = False
 
     def run(self, function: Callable[[], object], on_done: Callable[[object, str | None], None]) -> None:
         self._generation += 1
         generation = self._generation
         relay = _Relay(self)
-        self.running = True
 
         def deliver(result: object, error: str | None) -> None:
             relay.deleteLater()
             if generation == self._generation:
-                self.running = False
                 on_done(result, error)
 
         relay.done.connect(deliver)

@@ -132,9 +132,6 @@ class LockPanel(QWidget):
 
     # -- breaking ---------------------------------------------------------------------------
 
-    def status_of(self, store_type: str) -> MutexStatus | None:
-        return next((status for status in self.statuses if status.store_type == store_type), None)
-
     def break_lock(self, status: MutexStatus) -> None:
         holder = f"Holder: {status.holder.describe()}" if status.holder else "The holder record cannot be read."
         question = BREAK_EXPLANATION.format(name=status.name, holder=holder, detail=status.detail,

@@ -79,12 +79,6 @@ class JobsModel(ColumnsTableModel):
             if row.job is not None and row.job.state in ACTIVE:
                 self.dataChanged.emit(self.index(row_number, DETAILS), self.index(row_number, DETAILS))
 
-    def job_at(self, row: int) -> Job | None:
-        return self._rows[row].job if 0 <= row < len(self._rows) else None
-
-    def job_id_at(self, row: int) -> str | None:
-        return self._rows[row].id if 0 <= row < len(self._rows) else None
-
     def row_of(self, job_id: str) -> int | None:
         for number, row in enumerate(self._rows):
             if row.id == job_id:

@@ -112,10 +112,6 @@ class ManifestTreeModel(QAbstractItemModel):
             self.checked.discard(path)
         self._refresh_checks()
 
-    def clear_checks(self) -> None:
-        self.checked.clear()
-        self._refresh_checks()
-
     def selected_paths(self) -> tuple[str, ...]:
         return tuple(sorted(self.checked))
 
