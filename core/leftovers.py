@@ -10,8 +10,10 @@ the folder, is never touched.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,10 +27,27 @@ def _host_label(host: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", host)[:64] or "host"
 
 
+_NAME_MAX = 255
+
+
 def partial_name(path: Path) -> Path:
     """This process's temporary name for ``path``."""
+    return path.with_name(temporary_name_for(path.name))
+
+
+def temporary_name_for(name: str) -> str:
+    """This process's temporary name beside a file called ``name``; never longer than NAME_MAX.
+
+    A name too long to carry inside it is replaced by a digest of itself (such a partial
+    file is only ever removed, never completed, so nothing needs to read the name back).
+    """
     me = this_process()
-    return path.with_name(f".{path.name}.strongroom-{_host_label(me.host)}-{me.pid}.partial")
+    tag = f".strongroom-{_host_label(me.host)}-{me.pid}.partial"
+    full = f".{name}{tag}"
+    if len(full.encode("utf-8", "surrogateescape")) <= _NAME_MAX:
+        return full
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return f".{digest}{tag}"
 
 
 def split_partial(path: Path) -> tuple[str, str] | None:
@@ -39,11 +58,13 @@ def split_partial(path: Path) -> tuple[str, str] | None:
     return match["name"], path.name[len(match["name"]) + 2:]
 
 
-def remove_stale_partials(folder: Path, keep: Callable[[Path], bool] = lambda final: False) -> list[Path]:
+def remove_stale_partials(folder: Path | int, keep: Callable[[Path], bool] = lambda final: False) -> list[Path]:
     """Remove the partial files in ``folder`` left by ended processes of this host; return them.
 
-    A partial file whose final path ``keep(final)`` claims is not removed but renamed to
-    that final path: it was complete, and its owner died just before renaming it.
+    ``folder`` is a path or an open folder's descriptor (a restore reaches its folders
+    only through descriptors). A partial file whose final path ``keep(final)`` claims is
+    not removed but renamed to that final path: it was complete, and its owner died just
+    before renaming it (only for a folder given by path).
     """
     me = this_process()
     label = _host_label(me.host)
@@ -58,15 +79,15 @@ def remove_stale_partials(folder: Path, keep: Callable[[Path], bool] = lambda fi
             continue
         if liveness(me.host, int(match["pid"]), None, None) is not Liveness.DEAD:
             continue
-        path = folder / name
-        final = folder / match["name"]
+        at = folder if isinstance(folder, int) else None
+        path = Path(name) if at is not None else folder / name
         try:
-            if not path.is_symlink() and path.is_dir():
+            if stat.S_ISDIR(os.stat(name if at is not None else path, dir_fd=at, follow_symlinks=False).st_mode):
                 continue
-            if not match.group(4) and keep(final):
-                os.replace(path, final)
+            if at is None and not match.group(4) and keep(folder / match["name"]):
+                os.replace(path, folder / match["name"])
                 continue
-            path.unlink()
+            os.unlink(name if at is not None else path, dir_fd=at)
         except OSError:
             continue
         removed.append(path)

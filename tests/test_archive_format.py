@@ -59,7 +59,7 @@ def test_system_tools_restore_a_set_made_by_the_engine(engine, tmp_path: Path) -
     out = tmp_path / "out"
     out.mkdir()
     subprocess.run(f"zstd -dc '{set_path}' | tar -x -C '{out}'", shell=True, check=True, timeout=60)
-    (out / ".strongroom-manifest.json").unlink()
+    assert not (out / ".strongroom-manifest.json").exists()  # the manifest is in skippable frames, not the tree
     assert tree_state(out, times=False) == tree_state(source, times=False)
 
 
@@ -153,12 +153,12 @@ def test_a_file_that_is_not_a_set_gets_a_clear_message(tmp_path: Path) -> None:
 HOSTILE = [
     (Entry(path="../escape", type="dir", mode=0o755, mtime_ns=0), "'..'"),
     (Entry(path="/etc/evil", type="dir", mode=0o755, mtime_ns=0), "absolute path"),
-    (Entry(path="out", type="symlink", mode=0o777, mtime_ns=0, target="/etc"), "absolute path"),
-    (Entry(path="sub/up", type="symlink", mode=0o777, mtime_ns=0, target="../../etc"), "outside the destination"),
+    (Entry(path="hard", type="hardlink", mode=0o644, mtime_ns=0, target="/etc/shadow"), "not a file stored before"),
+    (Entry(path="ok.txt/under", type="dir", mode=0o755, mtime_ns=0), "below a file"),
 ]
 
 
-@pytest.mark.parametrize(("entry", "message"), HOSTILE, ids=["dotdot", "absolute", "link-absolute", "link-up"])
+@pytest.mark.parametrize(("entry", "message"), HOSTILE, ids=["dotdot", "absolute", "hard-link-out", "below-file"])
 def test_hostile_members_are_refused_by_name(tmp_path: Path, entry: Entry, message: str) -> None:
     path = tmp_path / "hostile.tar.zst"
     write_set(path, {"ok.txt": b"fine"}, extra=[entry])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def leftovers(root: Path) -> list[Path]:
 
 @pytest.fixture
 def docs(engine, tmp_path: Path) -> Path:
-    source = make_tree(tmp_path / "docs", {"a.txt": "alpha", "b.txt": "beta", "big.bin": os.urandom(4 << 20)})
+    source = make_tree(tmp_path / "docs", {"a.txt": "alpha", "b.txt": "beta", "big.bin": os.urandom(5 << 20)})
     engine.add_store("docs", "folder", str(source))
     return source
 
@@ -37,54 +38,55 @@ def run_backup(engine, **options):
     return job
 
 
-def test_sockets_and_fifos_are_skipped_with_a_warning(engine, docs: Path) -> None:
+def test_sockets_are_skipped_with_a_warning_and_fifos_kept(engine, docs: Path) -> None:
     os.mkfifo(docs / "pipe")
-    job = run_backup(engine)
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(docs / "sock"))
+        job = run_backup(engine)
     assert job.state == JobState.WARNINGS
-    assert any("pipe" in warning and "skipped" in warning for warning in job.warnings)
-    assert "pipe" not in {entry.path for entry in engine.load_manifest(engine.catalog.get_set(job.set_id)).entries}
+    assert [warning for warning in job.warnings if "sock" in warning] == [
+        "sock: a socket; skipped (sockets and devices are not backed up)"]
+    entries = {entry.path: entry for entry in engine.load_manifest(engine.catalog.get_set(job.set_id)).entries}
+    assert "sock" not in entries and entries["pipe"].type == "fifo"
+
+
+def open_hook(monkeypatch, name: str, before) -> None:
+    """Run ``before(dir_fd, name)`` each time the backup opens the file called ``name``."""
+    real_open = os.open
+
+    def hooked(path, flags, mode=0o777, *, dir_fd=None):
+        if os.fsdecode(path).endswith(name):
+            before(dir_fd, path)
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+
+    monkeypatch.setattr(folder.os, "open", hooked)
 
 
 def test_an_unreadable_file_is_skipped_with_a_warning(engine, docs: Path, monkeypatch) -> None:
-    real_open = os.open
+    def deny(dir_fd, path):
+        raise PermissionError(13, "Permission denied", path)
 
-    def deny_b(path, flags, *args):
-        if str(path).endswith("b.txt"):
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_open(path, flags, *args)
-
-    monkeypatch.setattr(folder.os, "open", deny_b)  # chmod 000 does not stop root, who runs CI
+    open_hook(monkeypatch, "b.txt", deny)  # chmod 000 does not stop root, who runs CI
     job = run_backup(engine)
     assert job.state == JobState.WARNINGS
     assert any(warning.startswith("b.txt: unreadable (Permission denied)") for warning in job.warnings)
     paths = {entry.path for entry in engine.load_manifest(engine.catalog.get_set(job.set_id)).entries}
-    assert paths == {"a.txt", "big.bin"}
+    assert paths == {".", "a.txt", "big.bin"}
 
 
 def test_a_file_vanishing_during_the_backup_is_a_warning(engine, docs: Path, monkeypatch) -> None:
-    real_open = os.open
-
-    def vanish_then_open(path, flags, *args):
-        if str(path).endswith("a.txt"):
-            os.unlink(path)
-        return real_open(path, flags, *args)
-
-    monkeypatch.setattr(folder.os, "open", vanish_then_open)
+    open_hook(monkeypatch, "a.txt", lambda dir_fd, path: os.unlink(path, dir_fd=dir_fd))
     job = run_backup(engine)
     assert job.state == JobState.WARNINGS
     assert any("a.txt: vanished during the backup" in warning for warning in job.warnings)
 
 
 def test_a_small_file_changed_after_it_was_listed_is_stored_whole_as_read(engine, docs: Path, monkeypatch) -> None:
-    real_open = os.open
+    def grow(dir_fd, path):
+        with open(docs / "a.txt", "ab") as grower:
+            grower.write(b" and more")
 
-    def grow_then_open(path, flags, *args):
-        if str(path).endswith("a.txt"):
-            with open(path, "ab") as grower:
-                grower.write(b" and more")
-        return real_open(path, flags, *args)
-
-    monkeypatch.setattr(folder.os, "open", grow_then_open)
+    open_hook(monkeypatch, "a.txt", grow)
     job = run_backup(engine)
     assert job.state == JobState.SUCCEEDED, job.warnings  # stable while read: a consistent copy
     with engine.open_set(job.set_id) as reader:
@@ -93,15 +95,15 @@ def test_a_small_file_changed_after_it_was_listed_is_stored_whole_as_read(engine
 
 
 def test_a_file_changing_while_read_is_flagged(engine, docs: Path, monkeypatch) -> None:
-    real_add_file = SetWriter.add_file
+    real_add_stream = SetWriter.add_stream
 
-    def grow_then_add(self, meta, source, on_data=None):
+    def grow_then_add(self, meta, chunks):
         if meta.path == "big.bin":
             with open(docs / "big.bin", "ab") as grower:
                 grower.write(b"appended while reading")
-        return real_add_file(self, meta, source, on_data)
+        return real_add_stream(self, meta, chunks)
 
-    monkeypatch.setattr(SetWriter, "add_file", grow_then_add)
+    monkeypatch.setattr(SetWriter, "add_stream", grow_then_add)
     job = run_backup(engine)
     assert job.state == JobState.WARNINGS
     assert any("big.bin: changed while it was read" in warning for warning in job.warnings)

@@ -58,7 +58,7 @@ def test_backup_several_stores_at_once_then_sets_browse_verify_jobs(home: Path, 
     assert len(json.loads(ok(cli(home, "sets", "app", "--json")))) == 1
 
     browsed = json.loads(ok(cli(home, "browse", docs_set["id"], "--json")))
-    assert sorted(entry["path"] for entry in browsed["entries"]) == ["a.txt", "l", "sub", "sub/b.bin"]
+    assert sorted(entry["path"] for entry in browsed["entries"]) == [".", "a.txt", "l", "sub", "sub/b.bin"]
     assert "sub/b.bin" in ok(cli(home, "browse", docs_set["id"]))
 
     assert json.loads(ok(cli(home, "verify", docs_set["id"], "--json")))["ok"] is True
@@ -96,7 +96,8 @@ def test_a_hostile_set_is_refused_by_restore_naming_the_member(home: Path, store
     """A set file planted in the target and catalogued (as if copied in) must not escape its destination."""
     hostile = tmp_path / "hostile.tar.zst"
     manifest = write_set(hostile, {"fine.txt": b"ok"}, set_id="evil-set",
-                         extra=[Entry(path="escape", type="symlink", mode=0o777, mtime_ns=0, target="../../../etc")])
+                         extra=[Entry(path="escape", type="symlink", mode=0o777, mtime_ns=0, target="../../../etc"),
+                                Entry(path="escape/cron.d", type="dir", mode=0o755, mtime_ns=0)])
     catalog = Catalog(home / "catalog.sqlite")
     catalog.add_set(SetRecord(id="evil-set", store="docs", store_type="folder", kind="full", parent=None,
                               created="2999-01-01T00:00:00Z", path=str(hostile), files=1, bytes=2,
@@ -104,7 +105,7 @@ def test_a_hostile_set_is_refused_by_restore_naming_the_member(home: Path, store
     out = tmp_path / "out"
     result = cli(home, "restore", "docs", "--set", "evil-set", "--to", str(out))
     assert result.returncode == 1
-    assert "'escape'" in result.stdout and "outside the destination" in result.stdout
+    assert "'escape/cron.d'" in result.stdout and "below a link" in result.stdout
     assert not out.exists()
 
 

@@ -5,13 +5,15 @@ member straight from its frame (see manifest.py) and verifies every byte (verify
 """
 
 from .errors import ArchiveError, DamagedSet, HostileSet, TargetFull
-from .manifest import MANIFEST_MEMBER, SET_SUFFIX, Entry, SetManifest, parse_manifest, sidecar_path
+from .manifest import SET_SUFFIX, Entry, SetManifest, parse_manifest, sidecar_path
+from .member_paths import ROOT, display_path
 from .reader import SetReader
 from .verify import VerifyReport, verify_set
-from .writer import SetWriter, fsync_directory, target_error, temporary_name
+from .writer import IN_MEMORY, SetWriter, SourceError, fsync_directory, target_error, temporary_name
 
 __all__ = [
-    "MANIFEST_MEMBER",
+    "IN_MEMORY",
+    "ROOT",
     "SET_SUFFIX",
     "ArchiveError",
     "DamagedSet",
@@ -20,8 +22,10 @@ __all__ = [
     "SetManifest",
     "SetReader",
     "SetWriter",
+    "SourceError",
     "TargetFull",
     "VerifyReport",
+    "display_path",
     "fsync_directory",
     "parse_manifest",
     "sidecar_path",

@@ -4,13 +4,15 @@
 thread hands batches of tar bytes to this pipe and goes on reading files while zstd
 compresses (zstandard releases the GIL). The queue is short, so memory stays bounded.
 Frame ends travel through the same queue, and the pipe records where each frame
-starts in the compressed file.
+starts in the compressed file. A frame can also be taken back whole (``rollback``): a
+file that fails to read half-way is cut out of the set instead of failing the backup.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from typing import BinaryIO
 
 import zstandard
@@ -20,8 +22,9 @@ _POLL = 0.5
 
 
 class CompressionPipe:
-    def __init__(self, writer: zstandard.ZstdCompressionWriter, fh: BinaryIO) -> None:
-        self._writer = writer
+    def __init__(self, new_writer: Callable[[], zstandard.ZstdCompressionWriter], fh: BinaryIO) -> None:
+        self._new_writer = new_writer
+        self._writer = new_writer()
         self._fh = fh
         self._queue: queue.Queue[tuple[str, bytes | None]] = queue.Queue(maxsize=DEPTH)
         self.frame_offsets = [0]  # compressed offset where frame i starts
@@ -34,6 +37,10 @@ class CompressionPipe:
 
     def end_frame(self) -> None:
         self._put(("frame", None))
+
+    def rollback(self) -> None:
+        """Take back the frame being written: the file is cut back to where it started."""
+        self._put(("rollback", None))
 
     def drain(self) -> None:
         """Wait until everything queued is compressed and written; raise what went wrong there."""
@@ -77,6 +84,10 @@ class CompressionPipe:
             try:
                 if kind == "data":
                     self._writer.write(data)
+                elif kind == "rollback":
+                    self._writer = self._new_writer()  # the old one's unwritten output is dropped with it
+                    self._fh.seek(self.frame_offsets[-1])
+                    self._fh.truncate()
                 else:
                     self._writer.flush(zstandard.FLUSH_FRAME)
                     self.frame_offsets.append(self._fh.tell())

@@ -1,7 +1,9 @@
 """The manifest of a backup set: what every member is and where its bytes are.
 
-The manifest is stored twice: as the last member of the set's tar stream and as a
-sidecar file beside the set (``<set>.manifest.json``). With it one file can be read
+The manifest is stored twice: inside the set, in zstd skippable frames after the tar
+stream (``zstd -dc`` skips them, so ``zstd -dc SET | tar -x`` never writes it into the
+restored tree), and as a sidecar file beside the set (``<set>.manifest.json``). With
+it one file can be read
 without decompressing what precedes it: ``frame_offset`` is where the zstd frame that
 holds the member starts in the set file, ``header_offset`` and ``data_offset`` are
 where the member's tar header and data start inside that frame's decompressed bytes.
@@ -13,17 +15,20 @@ lists what disappeared since the parent.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from . import tar_format
 from .errors import DamagedSet, HostileSet
-from .member_paths import check_link_target, check_member_path, check_member_type
+from .member_paths import ROOT, check_link_target, display_path, check_member_path, check_member_type
 
 FORMAT = "strongroom-set"
-VERSION = 1
-MANIFEST_MEMBER = ".strongroom-manifest.json"
+VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: the manifest was the tar stream's last member
+LEGACY_MANIFEST_MEMBER = ".strongroom-manifest.json"  # where version 1 sets kept it
 SIDECAR_SUFFIX = ".manifest.json"
 SET_SUFFIX = ".tar.zst"
 MAX_MANIFEST_BYTES = 1 << 30  # a hostile sidecar must not exhaust memory
@@ -31,17 +36,21 @@ MAX_MANIFEST_BYTES = 1 << 30  # a hostile sidecar must not exhaust memory
 
 @dataclass(frozen=True)
 class Entry:
-    """One member of a point in time: a file, folder or symbolic link."""
+    """One member of a point in time: a file, folder, link (symbolic or hard) or FIFO."""
 
-    path: str
+    path: str  # "." is the store root; names keep every byte (surrogateescape)
     type: str
     mode: int
-    mtime_ns: int
-    size: int = 0
-    sha256: str | None = None
-    target: str | None = None  # symlinks only
+    mtime_ns: int  # may be negative (before 1970)
+    size: int = 0  # a file's real size (a sparse file's too)
+    sha256: str | None = None  # of the member's data as stored (a sparse file's map and data regions)
+    target: str | None = None  # a symbolic link's target; a hard link's: the path that holds the data
     uid: int = 0
     gid: int = 0
+    user: str | None = None
+    group: str | None = None
+    xattrs: tuple[tuple[str, bytes], ...] = ()  # every extended attribute, POSIX ACLs included
+    sparse: tuple[tuple[int, int], ...] | None = None  # data regions (offset, length) of a sparse file
     ino: int = 0
     ctime_ns: int = 0
     set_id: str = ""  # the set whose tar stream holds this member
@@ -49,14 +58,35 @@ class Entry:
     header_offset: int = 0
     data_offset: int = 0
 
+    @property
+    def stored_size(self) -> int:
+        """Bytes of data this member has in its set's tar stream."""
+        return tar_format.stored_size(self.type, self.size, self.sparse)
+
+    def head(self) -> tar_format.MemberHead:
+        """What this entry's tar header says."""
+        return tar_format.MemberHead(
+            path=self.path, kind=self.type, mode=self.mode, mtime_ns=self.mtime_ns, stored=self.stored_size,
+            target=self.target or "", uid=self.uid, gid=self.gid, user=self.user, group=self.group,
+            xattrs=self.xattrs, sparse=self.sparse, size=self.size)
+
     def public_dict(self) -> dict:
-        return {key: value for key, value in self.__dict__.items() if value is not None}
+        document = {key: value for key, value in self.__dict__.items() if value is not None and value != ()}
+        if self.xattrs:
+            document["xattrs"] = {name: base64.b64encode(value).decode() for name, value in self.xattrs}
+        if self.sparse is not None:
+            document["sparse"] = [list(region) for region in self.sparse]
+        return document
 
     def same_state(self, other: Entry) -> bool:
-        """True when a file looks unchanged since ``other`` (the incremental test)."""
+        """True when a file looks unchanged since ``other`` (the incremental test).
+
+        The ctime moves with every change of content, owner, mode, link count, extended
+        attribute or ACL, so an xattr-only change is seen although no field here holds it.
+        """
         return (self.type == other.type and self.size == other.size and self.mtime_ns == other.mtime_ns
                 and self.ino == other.ino and self.ctime_ns == other.ctime_ns and self.target == other.target
-                and self.mode == other.mode)
+                and self.mode == other.mode and self.uid == other.uid and self.gid == other.gid)
 
 
 _ENTRY_NAMES = tuple(f.name for f in fields(Entry))
@@ -79,6 +109,7 @@ class SetManifest:
     compression_level: int = 3
     manifest_frame_offset: int = 0
     notes: tuple[str, ...] = field(default=())
+    end_frame_offset: int | None = None  # the frame that holds only the tar end-of-archive blocks (version 2)
 
     @property
     def own_entries(self) -> tuple[Entry, ...]:
@@ -111,7 +142,8 @@ class SetManifest:
             "format": FORMAT, "version": VERSION, "set_id": self.set_id, "store": self.store,
             "store_type": self.store_type, "kind": self.kind, "parent": self.parent, "created": self.created,
             "source": self.source, "compression_level": self.compression_level,
-            "manifest_frame_offset": self.manifest_frame_offset, "notes": list(self.notes),
+            "manifest_frame_offset": self.manifest_frame_offset, "end_frame_offset": self.end_frame_offset,
+            "notes": list(self.notes),
             "deleted": list(self.deleted), "entries": [entry.public_dict() for entry in self.entries],
         }
         return json.dumps(document, separators=(",", ":"), ensure_ascii=True).encode() + b"\n"
@@ -141,7 +173,7 @@ def parse_manifest(data: bytes, origin: str) -> SetManifest:
         raise DamagedSet(f"the manifest {origin} is not valid JSON ({error}): the set cannot be read from it") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise DamagedSet(f"{origin} is not a Strongroom set manifest")
-    if document.get("version") != VERSION:
+    if document.get("version") not in READABLE_VERSIONS:
         raise DamagedSet(f"the manifest {origin} has format version {document.get('version')!r}; this Strongroom "
                          f"reads version {VERSION}: use a newer Strongroom")
     try:
@@ -154,6 +186,7 @@ def parse_manifest(data: bytes, origin: str) -> SetManifest:
             compression_level=int(document.get("compression_level", 3)),
             manifest_frame_offset=int(document["manifest_frame_offset"]),
             notes=tuple(str(note) for note in document.get("notes", [])),
+            end_frame_offset=_offset(document.get("end_frame_offset")),
         )
     except HostileSet:
         raise
@@ -163,10 +196,21 @@ def parse_manifest(data: bytes, origin: str) -> SetManifest:
     return manifest
 
 
+def _offset(value: object) -> int | None:
+    if value is not None and (type(value) is not int or value < 0):
+        raise ValueError(f"bad frame offset {value!r}")
+    return value
+
+
 def _text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {value!r}")
     return value
+
+
+_INTEGER_FIELDS = ("mode", "mtime_ns", "size", "uid", "gid", "ino", "ctime_ns", "frame_offset", "header_offset",
+                   "data_offset")
+_MAY_BE_NEGATIVE = {"mtime_ns", "ctime_ns", "uid", "gid"}
 
 
 def _parse_entry(raw: object) -> Entry:
@@ -176,30 +220,66 @@ def _parse_entry(raw: object) -> Entry:
     if unknown:
         raise TypeError(f"entry has unknown fields {sorted(unknown)}")
     path = check_member_path(raw.get("path"))
-    check_member_type(path, raw.get("type"))
-    entry = Entry(**raw)
-    for name in ("mode", "mtime_ns", "size", "uid", "gid", "ino", "ctime_ns", "frame_offset", "header_offset",
-                 "data_offset"):
+    kind = check_member_type(path, raw.get("type"))
+    values = dict(raw)
+    xattrs = values.get("xattrs", {})
+    if not isinstance(xattrs, dict) or not all(isinstance(name, str) and isinstance(value, str)
+                                               for name, value in xattrs.items()):
+        raise ValueError(f"entry '{display_path(path)}' has malformed extended attributes")
+    values["xattrs"] = tuple(sorted((name, base64.b64decode(value, validate=True)) for name, value in xattrs.items()))
+    if "sparse" in values:
+        values["sparse"] = _regions(path, values["sparse"], values.get("size"))
+    entry = Entry(**values)
+    for name in _INTEGER_FIELDS:
         value = getattr(entry, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"entry {path!r} has a bad {name}: {value!r}")
-    if entry.type == "symlink":
+        if not isinstance(value, int) or isinstance(value, bool) or (value < 0 and name not in _MAY_BE_NEGATIVE):
+            raise ValueError(f"entry '{display_path(path)}' has a bad {name}: {value!r}")
+    for name in ("user", "group"):
+        if not isinstance(getattr(entry, name), (str, type(None))):
+            raise ValueError(f"entry '{display_path(path)}' has a bad {name}")
+    if kind in ("symlink", "hardlink"):
         check_link_target(path, entry.target)
-    if entry.type == "file" and not (isinstance(entry.sha256, str) and len(entry.sha256) == 64):
-        raise ValueError(f"file entry {path!r} has no SHA-256")
+    if kind == "file" and not (isinstance(entry.sha256, str) and len(entry.sha256) == 64):
+        raise ValueError(f"file entry '{display_path(path)}' has no SHA-256")
+    if entry.sparse is not None and kind != "file":
+        raise ValueError(f"entry '{display_path(path)}' is a {kind} with a sparse map")
     return entry
 
 
+def _regions(path: str, raw: object, size: object) -> tuple[tuple[int, int], ...]:
+    """A sparse map: increasing, non-overlapping (offset, length) pairs inside the file."""
+    if not isinstance(raw, list) or not isinstance(size, int):
+        raise ValueError(f"entry '{display_path(path)}' has a malformed sparse map")
+    regions, end = [], 0
+    for pair in raw:
+        if (not isinstance(pair, list) or len(pair) != 2 or not all(type(n) is int for n in pair)
+                or pair[0] < end or pair[1] < 0 or pair[0] + pair[1] > size):
+            raise ValueError(f"entry '{display_path(path)}' has a malformed sparse map")
+        regions.append((pair[0], pair[1]))
+        end = pair[0] + pair[1]
+    return tuple(regions)
+
+
 def _check_tree(manifest: SetManifest) -> None:
-    """No path twice, and nothing below a link (it would be written through the link)."""
-    seen: set[str] = set()
-    links = {entry.path for entry in manifest.entries if entry.type == "symlink"}
+    """No path twice, nothing below a link or other non-folder (writing it would go through that), and
+    every hard link names a file listed before it."""
+    not_folders = {entry.path: entry.type for entry in manifest.entries if entry.type != "dir"}
+    seen: dict[str, str] = {}
     for entry in manifest.entries:
         if entry.path in seen:
-            raise HostileSet(f"set member {entry.path!r} appears twice: refusing to restore this set", entry.path)
-        seen.add(entry.path)
+            raise HostileSet(f"set member '{display_path(entry.path)}' appears twice: refusing to restore this set",
+                             entry.path)
         parts = entry.path.split("/")
         for depth in range(1, len(parts)):
-            if "/".join(parts[:depth]) in links:
-                raise HostileSet(f"set member {entry.path!r} lies below a link in the same set, so writing it would "
-                                 "follow the link: refusing to restore this set", entry.path)
+            above = not_folders.get("/".join(parts[:depth]))
+            if above is not None:
+                what = "a link" if above in ("symlink", "hardlink") else f"a {above}"
+                raise HostileSet(f"set member '{display_path(entry.path)}' lies below {what} in the same set, so "
+                                 "writing it would go through it: refusing to restore this set", entry.path)
+        if entry.type == "hardlink" and seen.get(entry.target or "") != "file":
+            raise HostileSet(f"set member '{display_path(entry.path)}' is a hard link to "
+                             f"'{display_path(entry.target or '')}', which is not a file stored before it: "
+                             "refusing to restore this set", entry.path)
+        seen[entry.path] = entry.type
+    if manifest.entries and ROOT in seen and manifest.entries[0].path != ROOT:
+        raise HostileSet("the store root is not the first member of the set: refusing to restore this set", ROOT)

@@ -13,8 +13,9 @@ import zstandard
 
 from . import tar_format
 from .errors import ArchiveError, DamagedSet
-from .manifest import MANIFEST_MEMBER, MAX_MANIFEST_BYTES, Entry, SetManifest, parse_manifest, sidecar_path
-from .zstd_frames import TRAILER, frame_stream, read_trailer
+from .member_paths import display_path
+from .manifest import LEGACY_MANIFEST_MEMBER, MAX_MANIFEST_BYTES, Entry, SetManifest, parse_manifest, sidecar_path
+from .zstd_frames import TRAILER, FrameError, frame_stream, is_manifest_frame, read_manifest_frame, read_trailer
 
 CHUNK = 1 << 20
 
@@ -54,6 +55,8 @@ class SetReader:
         self.manifest = manifest
         starts = {entry.frame_offset for entry in manifest.own_entries}
         starts.add(manifest.manifest_frame_offset)
+        if manifest.end_frame_offset is not None:
+            starts.add(manifest.end_frame_offset)
         self._frame_starts = sorted(starts)
 
     @property
@@ -82,17 +85,29 @@ class SetReader:
         return self.internal_manifest()
 
     def internal_manifest(self) -> SetManifest:
-        """The manifest stored as the set's last member (found through the index trailer)."""
+        """The manifest stored inside the set (found through the index trailer)."""
         if self.trailer_offset is None:
             raise DamagedSet(f"the set {self.path} is truncated or not a Strongroom set (its index trailer is "
                              "missing) and has no readable sidecar manifest: it cannot be restored by Strongroom")
+        if is_manifest_frame(self._fh, self.trailer_offset):
+            try:
+                document = read_manifest_frame(self._fh, self.trailer_offset, self.size - TRAILER.size,
+                                               MAX_MANIFEST_BYTES)
+            except FrameError as error:
+                raise DamagedSet(f"the manifest inside {self.path} is damaged ({error}): the set cannot be "
+                                 "read") from None
+            return parse_manifest(document, f"inside {self.path}")
+        return self._legacy_manifest()
+
+    def _legacy_manifest(self) -> SetManifest:
+        """A version 1 set kept its manifest as the tar stream's last member."""
         stream = frame_stream(self._fh, self.trailer_offset, self.size - TRAILER.size)
         try:
             head = read_exactly(stream, tar_format.BLOCK)
-            path, kind, size, _ = tar_format.parse_header(head)
-            if path != MANIFEST_MEMBER or kind != "file" or size > MAX_MANIFEST_BYTES:
-                raise ValueError(f"unexpected last member {path!r}")
-            return parse_manifest(read_exactly(stream, size), f"inside {self.path}")
+            member = tar_format.parse_header(head)
+            if member.path != LEGACY_MANIFEST_MEMBER or member.kind != "file" or member.stored > MAX_MANIFEST_BYTES:
+                raise ValueError(f"unexpected last member {member.path!r}")
+            return parse_manifest(read_exactly(stream, member.stored), f"inside {self.path}")
         except (ValueError, zstandard.ZstdError) as error:
             raise DamagedSet(f"the manifest inside {self.path} is damaged ({error}): the set cannot be read") from None
 
@@ -103,7 +118,10 @@ class SetReader:
         return self._frame_starts[index] if index < len(self._frame_starts) else self.size - TRAILER.size
 
     def read_members(self, entries: Iterable[Entry]) -> Iterator[tuple[Entry, Iterator[bytes]]]:
-        """Yield each file entry with an iterator over its bytes, checked against its SHA-256.
+        """Yield each file entry with an iterator over its stored bytes, checked against its SHA-256.
+
+        A sparse file's stored bytes are its map block, then its data regions one after
+        the other (see ``restore.apply`` for where they land).
 
         Entries are read in set order, so members sharing a frame decompress it once.
         Consume each byte iterator before asking for the next entry; it raises
@@ -125,7 +143,7 @@ class SetReader:
             _skip(stream, entry.data_offset - self._stream_position)
             self._stream_position = entry.data_offset
             digest = hashlib.sha256()
-            remaining = entry.size
+            remaining = entry.stored_size
             while remaining:
                 chunk = stream.read(min(CHUNK, remaining))
                 if not chunk:
@@ -136,9 +154,9 @@ class SetReader:
                 yield chunk
         except (ValueError, zstandard.ZstdError) as error:
             self._stream = None
-            raise DamagedSet(f"member {entry.path!r} of {self.path} is damaged: {error}", (entry.path,)) from None
+            raise DamagedSet(f"member '{display_path(entry.path)}' of {self.path} is damaged: {error}", (entry.path,)) from None
         if digest.hexdigest() != entry.sha256:
-            raise DamagedSet(f"member {entry.path!r} of {self.path} is damaged: its SHA-256 does not match the "
+            raise DamagedSet(f"member '{display_path(entry.path)}' of {self.path} is damaged: its SHA-256 does not match the "
                              "manifest", (entry.path,))
 
     def read_file(self, entry: Entry) -> bytes:

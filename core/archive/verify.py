@@ -19,6 +19,7 @@ import zstandard
 from . import tar_format
 from .errors import DamagedSet
 from .manifest import SetManifest, parse_manifest, sidecar_path
+from .member_paths import display_path
 from .reader import CHUNK, SetReader, read_exactly, read_sidecar
 from .zstd_frames import TRAILER, FrameError, frame_end, frame_stream
 
@@ -42,7 +43,7 @@ class VerifyReport:
         if self.ok:
             return f"set {self.set_id} is intact: {self.members_checked} members, {self.bytes_checked} bytes checked"
         parts = list(self.problems)
-        parts += [f"member {member!r} is damaged ({reason})" for member, reason in sorted(self.damaged.items())]
+        parts += [f"member '{display_path(member)}' is damaged ({reason})" for member, reason in sorted(self.damaged.items())]
         return f"set {self.set_id or self.path} is damaged: " + "; ".join(parts)
 
     def public_dict(self) -> dict:
@@ -69,7 +70,10 @@ def verify_set(path: Path, on_data: ProgressCallback | None = None) -> VerifyRep
         own = sorted(manifest.own_entries, key=lambda entry: (entry.frame_offset, entry.header_offset))
         for frame, members in groupby(own, key=lambda entry: entry.frame_offset):
             _verify_frame(reader, frame, list(members), report, on_data)
-        _check_frame(reader, manifest.manifest_frame_offset, report, "the manifest's frame")
+        if manifest.end_frame_offset is None:  # version 1: the manifest was the tar stream's last member
+            _check_frame(reader, manifest.manifest_frame_offset, report, "the manifest's frame")
+        else:
+            _check_end_of_archive(reader, manifest.end_frame_offset, report)
         if reader.trailer_offset is None:
             report.problems.append("the index trailer at the end of the set is missing (the file is truncated)")
     return report
@@ -111,6 +115,19 @@ def _check_frame(reader: SetReader, start: int, report: VerifyReport, what: str)
     return True
 
 
+def _check_end_of_archive(reader: SetReader, start: int, report: VerifyReport) -> None:
+    """The frame after the last member holds the two zero blocks that end a tar stream, and nothing else."""
+    if not _check_frame(reader, start, report, "the end-of-archive frame"):
+        return
+    try:
+        data = frame_stream(reader.raw, start, reader.frame_end(start)).read(2 * len(tar_format.END_OF_ARCHIVE))
+    except zstandard.ZstdError as error:
+        report.problems.append(f"the end-of-archive frame is damaged: {error}")
+        return
+    if data != tar_format.END_OF_ARCHIVE:
+        report.problems.append("the end-of-archive frame does not hold the tar stream's end")
+
+
 def _verify_frame(reader: SetReader, frame: int, members: list, report: VerifyReport,
                   on_data: ProgressCallback | None) -> None:
     if not _check_frame(reader, frame, report, f"the frame at offset {frame}"):
@@ -123,26 +140,28 @@ def _verify_frame(reader: SetReader, frame: int, members: list, report: VerifyRe
     try:
         for entry in members:
             if entry.header_offset != position:
-                raise ValueError(f"member {entry.path!r} is not where the manifest says")
-            header = read_exactly(stream, entry.data_offset - entry.header_offset)
-            path, kind, size, target = tar_format.parse_header(header)
-            if (path, kind, size, target or None) != (entry.path, entry.type, entry.size, entry.target):
-                report.damaged[entry.path] = f"its tar header says {path!r} ({kind}, {size} bytes)"
+                raise ValueError(f"member '{display_path(entry.path)}' is not where the manifest says")
+            header = tar_format.parse_header(read_exactly(stream, entry.data_offset - entry.header_offset))
+            stored = entry.stored_size
+            if (header.path, header.kind, header.stored, header.target or None) != (
+                    entry.path, entry.type, stored, entry.target):
+                report.damaged[entry.path] = (f"its tar header says {display_path(header.path)!r} ({header.kind}, "
+                                              f"{header.stored} bytes)")
             digest = hashlib.sha256()
-            remaining = entry.size
+            remaining = stored
             while remaining:
                 chunk = read_exactly(stream, min(CHUNK, remaining))
                 digest.update(chunk)
                 remaining -= len(chunk)
                 if on_data is not None:
                     on_data(len(chunk), entry.path)
-            read_exactly(stream, tar_format.padding(entry.size))
-            position = entry.data_offset + entry.size + tar_format.padding(entry.size)
+            read_exactly(stream, tar_format.padding(stored))
+            position = entry.data_offset + stored + tar_format.padding(stored)
             if entry.type == "file" and digest.hexdigest() != entry.sha256:
                 report.damaged[entry.path] = "its SHA-256 does not match the manifest"
             done.add(entry.path)
             report.members_checked += 1
-            report.bytes_checked += entry.size
+            report.bytes_checked += stored
         if stream.read(1):
             raise ValueError("the frame holds more than the manifest lists")
     except (ValueError, zstandard.ZstdError) as error:

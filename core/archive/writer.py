@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
@@ -22,15 +22,27 @@ from . import tar_format
 from ..leftovers import partial_name
 from .errors import ArchiveError, TargetFull
 from .compression_pipe import CompressionPipe
-from .manifest import MANIFEST_MEMBER, Entry, SetManifest, sidecar_path
-from .zstd_frames import trailer
+from .manifest import Entry, SetManifest, sidecar_path
+from .zstd_frames import manifest_frame, trailer
 
 FRAME_TARGET = 4 << 20  # start a new frame after this many uncompressed bytes
 CHUNK = 1 << 20
 SMALL_FILE = 256 << 10  # read and written in one piece
+IN_MEMORY = FRAME_TARGET  # larger members are streamed, each in a frame of its own
 _FULL_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 DataCallback = Callable[[int], None]
+
+
+def _read_chunks(source: BinaryIO, buffer: bytearray, on_data: DataCallback | None) -> Iterator[memoryview]:
+    view = memoryview(buffer)
+    while True:
+        count = source.readinto(view)
+        if not count:
+            return
+        if on_data is not None:
+            on_data(count)
+        yield view[:count]
 
 
 def temporary_name(path: Path) -> Path:
@@ -67,6 +79,22 @@ def _place(entry: Entry, offsets: list[int]) -> None:
     object.__setattr__(entry, "frame_offset", offsets[entry.frame_offset])
 
 
+def _with(entry: Entry, **changes: object) -> Entry:
+    """A copy of a frozen entry with some fields changed (``dataclasses.replace`` is slow for many files)."""
+    copy = object.__new__(Entry)
+    copy.__dict__.update(entry.__dict__)
+    copy.__dict__.update(changes)
+    return copy
+
+
+class SourceError(Exception):
+    """Reading an item of the store failed half-way: its member was taken back out of the set."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
+
+
 class SetWriter:
     """Writes one set file. Use as a context manager; call ``finish`` to keep it."""
 
@@ -86,8 +114,8 @@ class SetWriter:
             self._fh: BinaryIO = open(self._temporary, "xb")  # noqa: SIM115 - closed in finish/abort
         except OSError as error:
             raise target_error(error, path) from None
-        self._zstd = compressor.stream_writer(self._fh, closefd=False, write_size=CHUNK)
-        self._pipe = CompressionPipe(self._zstd, self._fh)
+        self._pipe = CompressionPipe(lambda: compressor.stream_writer(self._fh, closefd=False, write_size=CHUNK),
+                                     self._fh)
         self._frame_index = 0  # entries carry it as frame_offset until finish knows the offsets
         self._frame_position = 0
         self._pending_header = bytearray()
@@ -97,18 +125,62 @@ class SetWriter:
 
     # -- members --------------------------------------------------------------------------
 
-    def add_dir(self, meta: Entry) -> Entry:
-        return self._add_bodiless(meta)
+    def add_bodiless(self, meta: Entry) -> Entry:
+        """A folder, a link (symbolic or hard) or a FIFO: a header and no data."""
+        meta = _with(meta, size=0, sparse=None, sha256=None) if meta.size or meta.sparse else meta
+        offsets = self._start_member(meta)
+        self._write(self._pending_header)
+        return _with(meta, set_id=self.set_id, frame_offset=offsets[0], header_offset=offsets[1],
+                     data_offset=offsets[2])
 
-    def add_symlink(self, meta: Entry) -> Entry:
-        return self._add_bodiless(meta)
+    add_dir = add_symlink = add_bodiless
+
+    def add_bytes(self, meta: Entry, data: bytes | memoryview) -> Entry:
+        """Store a member whose data is already read (a sparse file's: its map, then its data regions)."""
+        if len(data) != meta.stored_size:
+            raise ValueError(f"{meta.path}: {len(data)} bytes given for a member of {meta.stored_size}")
+        offsets = self._start_member(meta)
+        self._pending_header += data
+        self._pending_header += bytes(tar_format.padding(len(data)))
+        self._write(self._pending_header)
+        return self._stored(meta, hashlib.sha256(data).hexdigest(), offsets)
+
+    def add_stream(self, meta: Entry, chunks: Iterable[bytes | memoryview]) -> tuple[Entry, bool]:
+        """Store a large member from ``chunks`` of its data, in a frame of its own.
+
+        Returns the stored entry and whether the data ended early (the file shrank while
+        it was read; the rest is zero-filled so the tar stream stays valid, as GNU tar
+        does). When reading fails (``chunks`` raises OSError) the member's frame is taken
+        back whole and SourceError is raised: the set goes on without it.
+        """
+        expected = meta.stored_size
+        offsets = self._start_member(meta, alone=True)
+        self._write(self._pending_header)
+        digest = hashlib.sha256()
+        written = 0
+        try:
+            for chunk in chunks:
+                piece = chunk[: expected - written]
+                digest.update(piece)
+                self._write(piece)
+                written += len(piece)
+                if written == expected:
+                    break
+        except OSError as error:
+            self._rollback()
+            raise SourceError(error) from None
+        short = written < expected
+        while written < expected:
+            count = min(CHUNK, expected - written)
+            zeros = bytes(count)
+            digest.update(zeros)
+            self._write(zeros)
+            written += count
+        self._write(bytes(tar_format.padding(expected)))
+        return self._stored(meta, digest.hexdigest(), offsets), short
 
     def add_file(self, meta: Entry, source: BinaryIO, on_data: DataCallback | None = None) -> tuple[Entry, bool]:
-        """Store ``meta.size`` bytes read from ``source``.
-
-        Returns the stored entry and whether the source ended early (it shrank while
-        being read; the rest is zero-filled so the tar stream stays valid).
-        """
+        """Store ``meta.size`` bytes read from ``source`` (a file object, not sparse)."""
         if meta.size <= SMALL_FILE:
             data = source.read(meta.size)
             short = len(data) < meta.size
@@ -116,59 +188,29 @@ class SetWriter:
             if on_data is not None:
                 on_data(meta.size)
             return entry, short
-        offsets = self._start_member(meta)
-        digest, short = self._copy_large(meta, source, on_data)
-        return self._stored(meta, digest, offsets), short
-
-    def add_bytes(self, meta: Entry, data: bytes) -> Entry:
-        """Store a small file already read: header, data and padding go out in one write."""
-        if len(data) != meta.size:
-            raise ValueError(f"{meta.path}: {len(data)} bytes given for a member of {meta.size}")
-        offsets = self._start_member(meta)
-        self._pending_header += data
-        self._pending_header += bytes(tar_format.padding(meta.size))
-        self._write(self._pending_header)
-        return self._stored(meta, hashlib.sha256(data).hexdigest(), offsets)
+        return self.add_stream(meta, _read_chunks(source, self._buffer, on_data))
 
     def _stored(self, meta: Entry, digest: str, offsets: tuple[int, int, int]) -> Entry:
-        return Entry(meta.path, meta.type, meta.mode, meta.mtime_ns, meta.size, digest, meta.target, meta.uid,
-                     meta.gid, meta.ino, meta.ctime_ns, self.set_id, *offsets)
+        return _with(meta, sha256=digest, set_id=self.set_id, frame_offset=offsets[0], header_offset=offsets[1],
+                     data_offset=offsets[2])
 
-    def _copy_large(self, meta: Entry, source: BinaryIO, on_data: DataCallback | None) -> tuple[str, bool]:
-        self._write(self._pending_header)
-        digest = hashlib.sha256()
-        remaining = meta.size
-        view = memoryview(self._buffer)
-        short = False
-        while remaining:
-            count = source.readinto(view[: min(CHUNK, remaining)])
-            if not count:
-                short = True
-                count = min(CHUNK, remaining)
-                view[:count] = bytes(count)
-            piece = view[:count]
-            digest.update(piece)
-            self._write(piece)
-            remaining -= count
-            if on_data is not None:
-                on_data(count)
-        self._write(bytes(tar_format.padding(meta.size)))
-        return digest.hexdigest(), short
-
-    def _add_bodiless(self, meta: Entry) -> Entry:
-        frame, header, data = self._start_member(replace(meta, size=0) if meta.size else meta)
-        self._write(self._pending_header)
-        return replace(meta, size=0, set_id=self.set_id, frame_offset=frame, header_offset=header, data_offset=data)
-
-    def _start_member(self, meta: Entry) -> tuple[int, int, int]:
+    def _start_member(self, meta: Entry, *, alone: bool = False) -> tuple[int, int, int]:
         """Prepare the member's header (written with its data); return its frame and offsets."""
-        if self._frame_position and (self._frame_position >= self.frame_target or meta.size >= self.frame_target):
+        if self._frame_position and (alone or self._frame_position >= self.frame_target
+                                     or meta.stored_size >= self.frame_target):
             self._end_frame()
-        header = tar_format.header(meta.path, meta.type, size=meta.size, mode=meta.mode,
-                                   mtime=meta.mtime_ns // 1_000_000_000, uid=meta.uid, gid=meta.gid,
-                                   target=meta.target or "")
+        header = tar_format.header(meta.head())
         self._pending_header = bytearray(header)
         return self._frame_index, self._frame_position, self._frame_position + len(header)
+
+    def _rollback(self) -> None:
+        """Take back the frame being written (it holds one member, see ``add_stream``)."""
+        self._batch = bytearray()
+        try:
+            self._pipe.rollback()
+        except OSError as error:
+            raise target_error(error, self.path) from None
+        self._frame_position = 0
 
     def _write(self, data: bytes | bytearray | memoryview) -> None:
         """Queue bytes for the compressor; small pieces are batched (one hand-over per MiB)."""
@@ -207,18 +249,18 @@ class SetWriter:
         try:
             if self._frame_position:
                 self._end_frame()
+            end_frame = self._frame_index
+            self._write(tar_format.END_OF_ARCHIVE)  # in a frame of its own, so every member frame ends whole
+            self._end_frame()
             self._pipe.drain()
             offsets = self._pipe.frame_offsets
             for entry in manifest.entries:
                 if entry.set_id == self.set_id:
                     _place(entry, offsets)
-            manifest = replace(manifest, manifest_frame_offset=offsets[self._frame_index])
+            manifest = replace(manifest, manifest_frame_offset=offsets[end_frame + 1],
+                               end_frame_offset=offsets[end_frame])
             document = manifest.to_bytes()
-            self._zstd.write(tar_format.header(MANIFEST_MEMBER, "file", size=len(document), mode=0o644,
-                                               mtime=int(os.path.getmtime(self._temporary))))
-            self._zstd.write(document)
-            self._zstd.write(bytes(tar_format.padding(len(document))) + tar_format.END_OF_ARCHIVE)
-            self._zstd.flush(zstandard.FLUSH_FRAME)
+            self._fh.write(manifest_frame(document))
             self._fh.write(trailer(manifest.manifest_frame_offset))
             self._fh.flush()
             os.fsync(self._fh.fileno())

@@ -2,9 +2,10 @@
 
 The decompressor checks a frame's checksum only when it reaches the frame's end, and
 silently stops at a truncated one, so completeness is proven here by walking the block
-headers (cheap: no decompression). The index trailer is a zstd *skippable* frame at the
-end of the set — ``zstd -d`` ignores it — that says where the manifest's frame starts,
-so a set can be read even when its sidecar is lost.
+headers (cheap: no decompression). The manifest travels in a zstd *skippable* frame
+after the tar stream, and the index trailer, another skippable frame at the very end,
+says where it starts: ``zstd -d`` skips both, so ``zstd -dc SET | tar -x`` never sees
+the manifest, while a set can still be read when its sidecar is lost.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ import zstandard
 
 ZSTD_MAGIC = 0xFD2FB528
 SKIPPABLE_MAGIC = 0x184D2A5B
+MANIFEST_MAGIC = 0x184D2A5A  # another of the 16 skippable-frame magic numbers
+MANIFEST_TAG = b"SRMANIF2"
+_SKIPPABLE_HEAD = struct.Struct("<II8s")  # magic, payload size, tag
+MAX_SKIPPABLE = (1 << 32) - 1
 TRAILER_TAG = b"STRONGRM"
 TRAILER = struct.Struct("<II8sQ")  # magic, payload size, tag, manifest frame offset
 _BLOCK_HEADER = 3
@@ -56,6 +61,40 @@ def frame_end(fh: BinaryIO, start: int, limit: int) -> int:
     if position > limit:
         raise FrameError(f"the zstd frame at offset {start} is cut short before its checksum")
     return position
+
+
+def manifest_frame(document: bytes) -> bytes:
+    """A skippable frame holding the manifest, itself zstd-compressed."""
+    payload = MANIFEST_TAG + zstandard.ZstdCompressor(level=3, write_checksum=True).compress(document)
+    if len(payload) > MAX_SKIPPABLE:
+        raise FrameError("the manifest is too large for one skippable frame")
+    return struct.pack("<II", MANIFEST_MAGIC, len(payload)) + payload
+
+
+def is_manifest_frame(fh: BinaryIO, start: int) -> bool:
+    fh.seek(start)
+    head = fh.read(_SKIPPABLE_HEAD.size)
+    return len(head) == _SKIPPABLE_HEAD.size and _SKIPPABLE_HEAD.unpack(head)[0] == MANIFEST_MAGIC
+
+
+def read_manifest_frame(fh: BinaryIO, start: int, limit: int, max_size: int) -> bytes:
+    """The manifest document in the skippable frame at ``start``; FrameError if it is not whole before ``limit``."""
+    fh.seek(start)
+    head = fh.read(_SKIPPABLE_HEAD.size)
+    if len(head) < _SKIPPABLE_HEAD.size:
+        raise FrameError(f"the manifest frame at offset {start} is cut short")
+    magic, size, tag = _SKIPPABLE_HEAD.unpack(head)
+    if magic != MANIFEST_MAGIC or tag != MANIFEST_TAG:
+        raise FrameError(f"no manifest frame starts at offset {start}")
+    if start + 8 + size != limit:
+        raise FrameError(f"the manifest frame at offset {start} does not end where the index trailer starts")
+    compressed = fh.read(size - len(MANIFEST_TAG))
+    if len(compressed) != size - len(MANIFEST_TAG):
+        raise FrameError(f"the manifest frame at offset {start} is cut short")
+    try:
+        return zstandard.ZstdDecompressor().decompress(compressed, max_output_size=max_size)
+    except zstandard.ZstdError as error:
+        raise FrameError(f"the manifest frame at offset {start} is damaged: {error}") from None
 
 
 def trailer(manifest_frame_offset: int) -> bytes:

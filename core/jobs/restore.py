@@ -56,8 +56,11 @@ class RestoreJob(Job):
         if result.leftovers_removed:
             self.log(f"removed {result.leftovers_removed} partial file(s) left in {plan.root} by restores that "
                      "were interrupted")
+        for warning in result.warnings:
+            self.warn(warning)
         if result.kept:
             self.warn(f"{result.kept} existing item(s) in {plan.root} were kept as they are (overwrite policy "
                       f"{self.options.overwrite}); use --overwrite if-older or always to replace them")
         self.log(f"restored {result.files_written} files ({result.bytes_written} bytes), {result.links_written} "
-                 f"links and {result.folders_created} folders into {plan.root}")
+                 f"symbolic links, {result.hard_links_written} hard links, {result.fifos_written} FIFOs and "
+                 f"{result.folders_created} folders into {plan.root}")

@@ -1,26 +1,34 @@
-"""Applying a restore plan: folders, then files (each via a checked temporary file), then links.
+"""Applying a restore plan: folders, then files, then FIFOs and links, then folder metadata.
 
-Every file is written beside its destination under a temporary name, checked (SHA-256
-as it streams, then the driver's own check) and only then renamed into place, so an
-existing file is either left alone or replaced whole. Folder times and modes are set
-last, deepest first, because writing into a folder changes its mtime.
+Everything is written through descriptors of the destination's folders (see
+destination.py): nothing is looked up by path from the root, nothing is followed, so a
+link in the way or swapped in cannot carry a write outside the destination.
+
+Every file, link and FIFO is made in its folder under a temporary name (never past
+NAME_MAX), checked (SHA-256 as it streams, then the driver's own check), given its
+owner, mode, attributes and times, and only then given its name: an existing item is
+either left alone or replaced whole, as the plan says. Hard links are made to the
+first restored name of their inode. Folder metadata is set last, deepest first,
+because writing into a folder changes its mtime.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from itertools import groupby
-from pathlib import Path
 
-from ..archive import SetReader
-from ..leftovers import partial_name, remove_stale_partials
-from ..stores import StoreDriver, StoreError
+from ..archive import ROOT, Entry, SetReader, display_path, tar_format
+from ..leftovers import remove_stale_partials, temporary_name_for
+from ..stores import AppearedDuringRestore, RestoreSpot, StoreDriver, StoreError, place
+from .destination import DestinationTree
+from .metadata import MetadataProblems, Target, apply_metadata
 from .plan import CREATE, EXISTS, KEEP, REPLACE, Action, RestorePlan
 
-_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-_AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_FIFO_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+_WRITING = (CREATE, REPLACE)
 
 
 @dataclass
@@ -28,9 +36,12 @@ class RestoreResult:
     files_written: int = 0
     bytes_written: int = 0
     links_written: int = 0
+    hard_links_written: int = 0
+    fifos_written: int = 0
     folders_created: int = 0
     kept: int = 0
     leftovers_removed: int = 0  # partial files of killed restores, removed from the destination
+    warnings: list[str] = field(default_factory=list)
 
 
 class RestoreHooks:
@@ -43,100 +54,203 @@ class RestoreHooks:
     def check_cancelled(self) -> None: ...
 
 
-def destination_error(error: OSError, root: Path) -> StoreError:
+def destination_error(error: OSError, root) -> StoreError:
     where = error.filename or root
-    return StoreError(f"cannot write to the restore destination {where} ({error.strerror}): make it writable or "
-                      "restore with --to into another folder")
+    return StoreError(f"cannot write to the restore destination {display_path(str(where))} ({error.strerror}): "
+                      "make it writable or restore with --to into another folder")
+
+
+class _Applier:
+    def __init__(self, plan: RestorePlan, driver: StoreDriver, hooks: RestoreHooks, tree: DestinationTree) -> None:
+        self.plan = plan
+        self.driver = driver
+        self.hooks = hooks
+        self.tree = tree
+        self.result = RestoreResult(kept=plan.count(KEEP))
+        self.problems = MetadataProblems()
+        self.appeared: list[str] = []
+
+    def run(self, open_set: Callable[[str], SetReader]) -> RestoreResult:
+        actions = self.plan.actions
+        folders = [item for item in actions if item.entry.type == "dir" and item.action in (CREATE, EXISTS)]
+        for item in folders:
+            if item.action == CREATE and item.relative != ROOT:
+                self._make_folder(item)
+        self._remove_leftovers(actions)
+        files = sorted((item for item in actions if item.entry.type == "file" and item.action in _WRITING),
+                       key=lambda item: item.entry.set_id)
+        for set_id, group in groupby(files, key=lambda item: item.entry.set_id):
+            by_path = {item.entry.path: item for item in group}
+            with open_set(set_id) as reader:
+                for entry, chunks in reader.read_members(item.entry for item in by_path.values()):
+                    self.hooks.check_cancelled()
+                    self._write_file(by_path[entry.path], chunks)
+                    self.hooks.file_done(entry.path)
+        for item in actions:
+            if item.action in _WRITING and item.entry.type in ("symlink", "fifo", "hardlink"):
+                self.hooks.check_cancelled()
+                self._make_special(item)
+        for item in sorted(folders, key=lambda item: -1 if item.relative == ROOT else item.relative.count("/"),
+                           reverse=True):
+            if item.action == CREATE:
+                self._folder_metadata(item)
+        self.result.warnings = self.problems.warnings()
+        if self.appeared:
+            shown = ", ".join(f"'{display_path(path)}'" for path in self.appeared[:3])
+            self.result.warnings.append(f"{len(self.appeared)} item(s) appeared in the destination while the restore "
+                                        f"ran and were kept as they are: {shown}")
+            self.result.kept += len(self.appeared)
+        return self.result
+
+    # -- folders --------------------------------------------------------------------------
+
+    def _make_folder(self, item: Action) -> None:
+        folder, name = self.tree.parent_of(item.relative)
+        try:
+            os.mkdir(name, 0o700, dir_fd=folder)
+        except FileExistsError:
+            self.tree.folder(item.relative.split("/"))  # a folder made meanwhile is fine; a link is refused
+            return
+        self.result.folders_created += 1
+
+    def _folder_metadata(self, item: Action) -> None:
+        fd = self.tree.fd if item.relative == ROOT else self.tree.folder(item.relative.split("/"))
+        apply_metadata(item.entry, Target(fd=fd), self.problems, path=item.entry.path)
+
+    def _remove_leftovers(self, actions: list[Action]) -> None:
+        """Partial files of restores that were killed, in the folders this one writes into."""
+        folders = {item.relative.rpartition("/")[0] for item in actions
+                   if item.entry.type != "dir" and item.action in _WRITING}
+        for folder in sorted(folders):
+            try:
+                fd = self.tree.folder(folder.split("/") if folder else [])
+            except FileNotFoundError:
+                continue
+            self.result.leftovers_removed += len(remove_stale_partials(fd))
+
+    # -- files, links, FIFOs ----------------------------------------------------------------
+
+    def _spot(self, item: Action) -> RestoreSpot:
+        folder, name = self.tree.parent_of(item.relative)
+        return RestoreSpot(folder, name, temporary_name_for(name), item.action == REPLACE, item.destination)
+
+    def _write_file(self, item: Action, chunks: Iterator[bytes]) -> None:
+        spot = self._spot(item)
+        fd = _create(spot)
+        placed = False
+        try:
+            with os.fdopen(fd, "wb", closefd=False) as target:
+                if item.entry.sparse is None:
+                    for chunk in chunks:
+                        target.write(chunk)
+                        self.hooks.advance(len(chunk))
+                else:
+                    _write_sparse(target, item.entry, chunks, self.hooks)
+            self.driver.check_restored(spot, item.entry)
+            apply_metadata(item.entry, Target(fd=fd), self.problems, path=item.entry.path)
+            os.close(fd)
+            fd = -1
+            placed = self._place(spot, item)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            if not placed:
+                _discard(spot)
+        if placed:
+            self.result.files_written += 1
+            self.result.bytes_written += item.entry.size
+
+    def _make_special(self, item: Action) -> None:
+        entry = item.entry
+        data_fd = data_name = None
+        if entry.type == "hardlink":  # the folder of the name it links to, held open past the next lookup
+            data_folder, data_name = self.tree.parent_of(item.link_to or "")
+            data_fd = os.dup(data_folder)
+        spot = self._spot(item)
+        _discard(spot)
+        placed = False
+        try:
+            if entry.type == "symlink":
+                os.symlink(entry.target or "", spot.temporary, dir_fd=spot.dir_fd)
+                apply_metadata(entry, Target(dir_fd=spot.dir_fd, name=spot.temporary), self.problems, path=entry.path)
+            elif entry.type == "fifo":
+                os.mkfifo(spot.temporary, 0o600, dir_fd=spot.dir_fd)
+                fd = os.open(spot.temporary, _FIFO_FLAGS, dir_fd=spot.dir_fd)
+                try:
+                    apply_metadata(entry, Target(fd=fd), self.problems, path=entry.path)
+                finally:
+                    os.close(fd)
+            else:
+                os.link(data_name, spot.temporary, src_dir_fd=data_fd, dst_dir_fd=spot.dir_fd, follow_symlinks=False)
+            placed = self._place(spot, item)
+        finally:
+            if data_fd is not None:
+                os.close(data_fd)
+            if not placed:
+                _discard(spot)
+        if placed:
+            if entry.type == "symlink":
+                self.result.links_written += 1
+            elif entry.type == "fifo":
+                self.result.fifos_written += 1
+            else:
+                self.result.hard_links_written += 1
+
+    def _place(self, spot: RestoreSpot, item: Action) -> bool:
+        try:
+            if item.entry.type == "file":
+                self.driver.install(spot)
+            else:
+                place(spot)
+        except AppearedDuringRestore:
+            self.appeared.append(item.relative)
+            return False
+        return True
+
+
+def _create(spot: RestoreSpot) -> int:
+    """A new temporary file; a stale one of this process is replaced."""
+    try:
+        return os.open(spot.temporary, _WRITE_FLAGS, 0o600, dir_fd=spot.dir_fd)
+    except FileExistsError:
+        os.unlink(spot.temporary, dir_fd=spot.dir_fd)
+    return os.open(spot.temporary, _WRITE_FLAGS, 0o600, dir_fd=spot.dir_fd)
+
+
+def _discard(spot: RestoreSpot) -> None:
+    try:
+        os.unlink(spot.temporary, dir_fd=spot.dir_fd)
+    except FileNotFoundError:
+        pass
+
+
+def _write_sparse(target, entry: Entry, chunks: Iterator[bytes], hooks: RestoreHooks) -> None:
+    """A sparse member's stored bytes (its map, then its data regions) written with the holes left as holes."""
+    skip = len(tar_format.sparse_map(entry.sparse or (), entry.size))
+    regions = iter(entry.sparse or ())
+    offset, left = next(regions, (0, 0))
+    target.seek(offset)
+    for chunk in chunks:
+        view = memoryview(chunk)
+        if skip:
+            taken = min(skip, len(view))
+            view, skip = view[taken:], skip - taken
+        while view:
+            while not left:
+                offset, left = next(regions)
+                target.seek(offset)
+            piece = view[:left]
+            target.write(piece)
+            left -= len(piece)
+            view = view[len(piece):]
+        hooks.advance(len(chunk))
+    target.truncate(entry.size)
 
 
 def apply_plan(plan: RestorePlan, driver: StoreDriver, open_set: Callable[[str], SetReader],
                hooks: RestoreHooks) -> RestoreResult:
-    result = RestoreResult(kept=plan.count(KEEP))
     try:
-        plan.root.mkdir(parents=True, exist_ok=True)
-        folders = [item for item in plan.actions if item.entry.type == "dir" and item.action in (CREATE, EXISTS)]
-        for item in folders:
-            if item.action == CREATE:
-                item.destination.mkdir(parents=True, exist_ok=True)
-                result.folders_created += 1
-        files = [item for item in plan.actions if item.entry.type == "file" and item.action in (CREATE, REPLACE)]
-        for folder in {item.destination.parent for item in plan.actions if item.entry.type in ("file", "symlink")}:
-            result.leftovers_removed += len(remove_stale_partials(folder))  # from restores that were killed
-        files.sort(key=lambda item: item.entry.set_id)
-        for set_id, group in groupby(files, key=lambda item: item.entry.set_id):
-            by_entry = {item.entry.path: item for item in group}
-            with open_set(set_id) as reader:
-                for entry, chunks in reader.read_members(item.entry for item in by_entry.values()):
-                    hooks.check_cancelled()
-                    _write_file(by_entry[entry.path], chunks, driver, hooks)
-                    result.files_written += 1
-                    result.bytes_written += entry.size
-                    hooks.file_done(entry.path)
-        for item in plan.actions:
-            if item.entry.type == "symlink" and item.action in (CREATE, REPLACE):
-                hooks.check_cancelled()
-                _write_link(item)
-                result.links_written += 1
-        for item in sorted(folders, key=lambda item: item.entry.path.count("/"), reverse=True):
-            if item.action == CREATE:
-                _set_metadata(item, follow=True)
+        with DestinationTree(plan.root, create=True) as tree:
+            return _Applier(plan, driver, hooks, tree).run(open_set)
     except OSError as error:
         raise destination_error(error, plan.root) from None
-    return result
-
-
-def _temporary(destination: Path) -> Path:
-    return partial_name(destination)
-
-
-def _create_temporary(temporary: Path) -> int:
-    """Open a new temporary file; its folder is made, or a stale one replaced, only when needed."""
-    try:
-        return os.open(temporary, _WRITE_FLAGS, 0o600)
-    except FileNotFoundError:
-        temporary.parent.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        temporary.unlink()
-    return os.open(temporary, _WRITE_FLAGS, 0o600)
-
-
-def _write_file(item: Action, chunks, driver: StoreDriver, hooks: RestoreHooks) -> None:
-    temporary = _temporary(item.destination)
-    fd = _create_temporary(temporary)
-    installed = False
-    try:
-        with os.fdopen(fd, "wb") as target:
-            for chunk in chunks:
-                target.write(chunk)
-                hooks.advance(len(chunk))
-        driver.check_restored(temporary, item.entry)
-        _set_metadata(Action(item.entry, temporary, item.action), follow=True)
-        driver.install(temporary, item.destination)
-        installed = True
-    finally:
-        if not installed:
-            temporary.unlink(missing_ok=True)
-
-
-def _write_link(item: Action) -> None:
-    temporary = _temporary(item.destination)
-    temporary.unlink(missing_ok=True)
-    item.destination.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(item.entry.target or "", temporary)
-    try:
-        _set_metadata(Action(item.entry, temporary, item.action), follow=False)
-        os.replace(temporary, item.destination)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _set_metadata(item: Action, *, follow: bool) -> None:
-    entry, path = item.entry, item.destination
-    if _AS_ROOT:
-        try:
-            os.chown(path, entry.uid, entry.gid, follow_symlinks=follow)
-        except OSError:
-            pass  # an id this system does not have: keep root's
-    if follow:
-        os.chmod(path, entry.mode)
-    os.utime(path, ns=(entry.mtime_ns, entry.mtime_ns), follow_symlinks=follow)

@@ -3,17 +3,22 @@
 A plan is computed before anything is written, so that ``--dry-run`` shows exactly what a
 restore would do, and so that a hostile set or a destination with a link in the way is
 refused before the first byte lands. Nothing is ever written outside the restore root.
+
+Hard links come back as one inode with all its names: the first name restored gets the
+data, the others are linked to it. A name whose data-holding name is not restored
+(it was not asked for, or is kept) gets the data itself.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from ..archive import Entry, HostileSet, SetManifest
+from ..archive import ROOT, Entry, HostileSet, SetManifest, display_path
 from ..stores import StoreDriver, StoreError
+from .destination import DestinationTree
 
 OVERWRITE_POLICIES = ("never", "if-older", "always")
 
@@ -38,11 +43,18 @@ class Action:
     destination: Path
     action: str  # create | replace | keep (an existing item stays) | exists (a folder that is already there)
     reason: str = ""
+    relative: str = ""  # the destination below the restore root ("." for the root itself)
+    link_to: str | None = None  # a hard link: the restored name (below the root) it is linked to
 
     def line(self) -> str:
-        size = f"{self.entry.size} bytes" if self.entry.type == "file" else self.entry.type
+        if self.entry.type == "file":
+            size = f"{self.entry.size} bytes"
+        elif self.link_to is not None:
+            size = f"hard link to {display_path(self.link_to)}"
+        else:
+            size = self.entry.type
         note = f" ({self.reason})" if self.reason else ""
-        return f"{self.action:<8} {self.destination}  [{size}]{note}"
+        return f"{self.action:<8} {display_path(str(self.destination))}  [{size}]{note}"
 
 
 @dataclass
@@ -71,7 +83,7 @@ def select_entries(manifest: SetManifest, paths: tuple[str, ...]) -> list[Entry]
               if any(entry.path == path or entry.path.startswith(path + "/") for path in wanted)]
     for path in wanted:
         if not any(entry.path == path or entry.path.startswith(path + "/") for entry in chosen):
-            raise StoreError(f"{path!r} is not in set {manifest.set_id}: run 'strongroom browse {manifest.set_id}' "
+            raise StoreError(f"'{display_path(path)}' is not in set {manifest.set_id}: run 'strongroom browse {manifest.set_id}' "
                              "to list what it holds")
     return chosen
 
@@ -91,50 +103,64 @@ def _relative(path: str, manifest: SetManifest) -> str:
 def build_plan(manifest: SetManifest, driver: StoreDriver, store_path: Path, options: RestoreOptions) -> RestorePlan:
     root = driver.restore_root(store_path, options.to).absolute()
     plan = RestorePlan(root)
-    for entry in select_entries(manifest, options.paths):
-        destination = driver.destination(root, store_path, entry)
-        if not destination.is_relative_to(root) or destination == root:
-            raise HostileSet(f"set member {entry.path!r} would land at {destination}, outside {root}: refusing to "
-                             "restore", entry.path)
-        _refuse_links_on_the_way(root, destination)
-        plan.actions.append(_decide(entry, destination, options.overwrite))
+    files = {entry.path: entry for entry in manifest.entries if entry.type == "file"}
+    written: dict[str, str] = {}  # a file's path in the set -> where its data is restored (hard links follow it)
+    tree = DestinationTree.existing(root)
+    try:
+        fresh = tree is None or not os.listdir(tree.fd)
+        for entry in select_entries(manifest, options.paths):
+            destination = driver.destination(root, store_path, entry)
+            if entry.path == ROOT and entry.type == "dir":
+                plan.actions.append(Action(entry, root, CREATE if fresh or options.overwrite == "always" else EXISTS,
+                                           relative=ROOT))
+                continue
+            if not destination.is_relative_to(root) or destination == root:
+                raise HostileSet(f"set member '{display_path(entry.path)}' would land at {destination}, outside "
+                                 f"{root}: refusing to restore", entry.path)
+            relative = destination.relative_to(root).as_posix()
+            action = _decide(entry, destination, relative, options.overwrite, tree)
+            if action.action in (CREATE, REPLACE):
+                action = _hard_links(action, files, written)
+            plan.actions.append(action)
+    finally:
+        if tree is not None:
+            tree.close()
     return plan
 
 
-def _refuse_links_on_the_way(root: Path, destination: Path) -> None:
-    """An existing link between the root and a destination would carry the write elsewhere."""
-    current = root
-    for part in destination.relative_to(root).parts[:-1]:
-        current = current / part
-        try:
-            status = os.lstat(current)
-        except FileNotFoundError:
-            return
-        except NotADirectoryError:
-            return  # a file is in the way; writing will fail with a clear message
-        if stat.S_ISLNK(status.st_mode):
-            raise StoreError(f"{current} is a link; restoring through it could write outside {root}: remove the "
-                             "link or restore with --to into an empty folder")
+def _hard_links(action: Action, files: dict[str, Entry], written: dict[str, str]) -> Action:
+    """Link a hard link to its data's restored name; the first name restored of an inode gets the data."""
+    entry = action.entry
+    if entry.type == "file":
+        written.setdefault(entry.path, action.relative)
+        return action
+    if entry.type != "hardlink":
+        return action
+    holder = entry.target or ""
+    if holder in written:
+        return replace(action, link_to=written[holder])
+    written[holder] = action.relative
+    return replace(action, entry=replace(files[holder], path=entry.path))
 
 
-def _decide(entry: Entry, destination: Path, policy: str) -> Action:
+def _decide(entry: Entry, destination: Path, relative: str, policy: str, tree: DestinationTree | None) -> Action:
     try:
-        existing = os.lstat(destination)
-    except FileNotFoundError:
-        return Action(entry, destination, CREATE)
+        existing = tree.lstat(relative) if tree is not None else None
     except NotADirectoryError:
-        return Action(entry, destination, CREATE)
+        return Action(entry, destination, KEEP, "a file is in the way of its folder", relative)
+    if existing is None:
+        return Action(entry, destination, CREATE, relative=relative)
     existing_is_dir = stat.S_ISDIR(existing.st_mode)
     if entry.type == "dir":
         if existing_is_dir:
-            return Action(entry, destination, EXISTS)
-        return Action(entry, destination, KEEP, "something that is not a folder is in the way")
+            return Action(entry, destination, EXISTS, relative=relative)
+        return Action(entry, destination, KEEP, "something that is not a folder is in the way", relative)
     if existing_is_dir:
-        return Action(entry, destination, KEEP, "a folder is in the way; folders are never replaced")
+        return Action(entry, destination, KEEP, "a folder is in the way; folders are never replaced", relative)
     if policy == "always":
-        return Action(entry, destination, REPLACE, "overwrite always")
+        return Action(entry, destination, REPLACE, "overwrite always", relative)
     if policy == "if-older":
         if existing.st_mtime_ns < entry.mtime_ns:
-            return Action(entry, destination, REPLACE, "the existing one is older")
-        return Action(entry, destination, KEEP, "the existing one is not older")
-    return Action(entry, destination, KEEP, "exists; overwrite policy is never")
+            return Action(entry, destination, REPLACE, "the existing one is older", relative)
+        return Action(entry, destination, KEEP, "the existing one is not older", relative)
+    return Action(entry, destination, KEEP, "exists; overwrite policy is never", relative)

@@ -11,7 +11,7 @@ import pkgutil
 import threading
 
 from ..store_types import StoreTypeError, check_type_name, register_store_type
-from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary
+from .base import AppearedDuringRestore, RestoreSpot, SnapshotSession, StoreDriver, StoreError, StoreSummary, place
 
 _drivers: dict[str, StoreDriver] = {}
 _lock = threading.Lock()
@@ -48,5 +48,5 @@ def driver_names() -> tuple[str, ...]:
 
 _load_all()
 
-__all__ = ["SnapshotSession", "StoreDriver", "StoreError", "StoreSummary", "driver_for", "driver_names",
+__all__ = ["AppearedDuringRestore", "RestoreSpot", "place", "SnapshotSession", "StoreDriver", "StoreError", "StoreSummary", "driver_for", "driver_names",
            "register_driver"]

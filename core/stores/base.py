@@ -8,6 +8,7 @@ one small module (see folder.py and sqlite.py).
 
 from __future__ import annotations
 
+import errno
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -81,12 +82,61 @@ class StoreDriver(ABC):
         """Where a member lands: always below ``root``."""
         return root.joinpath(*entry.path.split("/"))
 
-    def check_restored(self, temporary: Path, entry: Entry) -> None:
-        """Check a restored file before it replaces anything (raise StoreError if it is unusable)."""
+    def check_restored(self, spot: RestoreSpot, entry: Entry) -> None:
+        """Check a restored file (``spot.temporary``) before it replaces anything; StoreError if unusable."""
 
-    def install(self, temporary: Path, destination: Path) -> None:
-        """Put a checked restored file in place, atomically."""
-        os.replace(temporary, destination)
+    def install(self, spot: RestoreSpot) -> None:
+        """Put a checked restored file in place, atomically (see ``place``)."""
+        place(spot)
+
+
+@dataclass(frozen=True)
+class RestoreSpot:
+    """Where one restored item is being put: its folder's descriptor and two names in it.
+
+    A restore reaches folders only through descriptors opened without following links,
+    so a driver that needs a path for another program (SQLite) gets one through the
+    descriptor with ``path``, never by looking the destination up again from the root.
+    """
+
+    dir_fd: int
+    name: str
+    temporary: str
+    replace: bool  # the overwrite policy allows replacing what is there
+    shown: Path  # the destination, for messages
+
+    def path(self, name: str) -> Path:
+        return Path(f"/proc/self/fd/{self.dir_fd}") / name
+
+
+class AppearedDuringRestore(Exception):
+    """Something was created at a destination after the plan found it free: it is kept."""
+
+
+def place(spot: RestoreSpot) -> None:
+    """Give the temporary file its final name: replacing only when allowed, else never.
+
+    "Never" is atomic: the temporary is hard-linked to the final name (which fails if
+    anything is there) and then removed. File systems without hard links get a rename
+    after a last look.
+    """
+    if spot.replace:
+        os.replace(spot.temporary, spot.name, src_dir_fd=spot.dir_fd, dst_dir_fd=spot.dir_fd)
+        return
+    try:
+        os.link(spot.temporary, spot.name, src_dir_fd=spot.dir_fd, dst_dir_fd=spot.dir_fd, follow_symlinks=False)
+    except FileExistsError:
+        raise AppearedDuringRestore(spot.shown) from None
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV):
+            raise
+        try:
+            os.stat(spot.name, dir_fd=spot.dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            os.replace(spot.temporary, spot.name, src_dir_fd=spot.dir_fd, dst_dir_fd=spot.dir_fd)
+            return
+        raise AppearedDuringRestore(spot.shown) from None
+    os.unlink(spot.temporary, dir_fd=spot.dir_fd)
 
 
 def missing_path_error(path: str, what: str) -> StoreError:

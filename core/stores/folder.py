@@ -1,39 +1,42 @@
-"""The folder store type: a directory tree of files, folders and symbolic links.
+"""The folder store type: a directory tree, kept as it is on disk.
 
-Links are stored as links and never followed. Sockets, FIFOs and devices are skipped
-with a warning, as are files that cannot be read or vanish; a file whose size or mtime
-changes while it is read is kept but flagged. An incremental set re-reads only files
-whose size, mtime, inode or ctime differ from the parent's record.
+Everything GNU tar keeps with ``--xattrs --acls --sparse`` is kept: files, folders (the
+store root too), links of every kind stored verbatim (absolute, dangling, pointing out
+of the store: a link is data), hard links stored once, FIFOs, modes with set-id and
+sticky bits, owners by number and name, nanosecond times before 1970 and after 2038,
+extended attributes and POSIX ACLs, and the holes of sparse files. Sockets and devices
+are skipped with a warning. One bad file never fails the backup: a file that cannot be
+read, vanishes or changes type is skipped with a warning that names it; a file that
+changes while it is read is kept and flagged. An incremental set re-reads only files
+whose size, mtime, inode, ctime, mode or owner differ from the parent's record.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..archive import MANIFEST_MEMBER, Entry
-from ..archive.writer import SMALL_FILE
+from ..archive import IN_MEMORY, ROOT, Entry, SourceError, display_path
+from ..archive.posix_acl import group_name, user_name
+from ..archive.tar_format import sparse_map
+from ..archive.writer import CHUNK
 from . import register_driver
 from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error
-
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-
-
-@dataclass(frozen=True)
-class _Item:
-    path: str
-    kind: str
-    status: os.stat_result
+from .folder_walk import FILE_FLAGS, Item, read_xattrs, walk
 
 
-def _entry(item: _Item, status: os.stat_result | None = None, target: str | None = None) -> Entry:
-    status = status or item.status
+def _entry(item: Item, status: os.stat_result, **extra) -> Entry:
     return Entry(path=item.path, type=item.kind, mode=stat.S_IMODE(status.st_mode), mtime_ns=status.st_mtime_ns,
-                 size=status.st_size if item.kind == "file" else 0, target=target, uid=status.st_uid,
-                 gid=status.st_gid, ino=status.st_ino, ctime_ns=status.st_ctime_ns)
+                 size=status.st_size if item.kind == "file" else 0, uid=status.st_uid, gid=status.st_gid,
+                 user=user_name(status.st_uid), group=group_name(status.st_gid), ino=status.st_ino,
+                 ctime_ns=status.st_ctime_ns, **extra)
+
+
+def _may_be_sparse(status: os.stat_result) -> bool:
+    return status.st_size > 0 and status.st_blocks * 512 < status.st_size
 
 
 class FolderDriver(StoreDriver):
@@ -54,132 +57,189 @@ class FolderDriver(StoreDriver):
 
     def summarize(self, path: str) -> StoreSummary:
         items = size = 0
-        for item in _walk(self.check_path(path), lambda message: None):
-            items += 1
+        for item in walk(self.check_path(path), lambda message: None):
+            items += item.path != ROOT
             size += item.status.st_size if item.kind == "file" else 0
         return StoreSummary(items, size)
 
     def snapshot(self, path: Path, session: SnapshotSession) -> None:
-        items = list(_walk(path, session.warn))
         parent = {entry.path: entry for entry in session.parent.entries} if session.parent else {}
-        changed = [item for item in items if item.kind != "file" or not _unchanged(item, parent)]
-        session.set_totals(sum(1 for item in changed if item.kind == "file"),
-                           sum(item.status.st_size for item in changed if item.kind == "file"))
-        changed_paths = {item.path for item in changed}
-        base = os.path.join(path, "")
-        for item in items:
+        self._count(path, parent, session)
+        linked: dict[tuple[int, int], str] = {}  # (device, inode) -> the first name of a file with several
+        for item in walk(path, session.warn):
             session.check_cancelled()
-            if item.path not in changed_paths:
-                session.add(parent[item.path])
-            elif item.kind == "dir":
-                session.add(session.writer.add_dir(_entry(item)))
+            if item.kind == "file" and item.status.st_nlink > 1:
+                key = (item.status.st_dev, item.status.st_ino)
+                if key in linked:
+                    self._add_bodiless(item, session, target=linked[key], kind="hardlink")
+                    continue
+                linked[key] = item.path
+            if item.kind == "file":
+                previous = parent.get(item.path)
+                if previous is not None and _entry(item, item.status).same_state(previous):
+                    session.add(previous)
+                else:
+                    self._add_file(item, session)
             elif item.kind == "symlink":
-                self._add_link(path, item, session)
+                try:
+                    target = os.readlink(item.name, dir_fd=item.dir_fd)
+                except OSError as error:
+                    session.warn(f"{display_path(item.path)}: link could not be read ({error.strerror}); not in "
+                                 "this set")
+                    continue
+                self._add_bodiless(item, session, target=target)
             else:
-                self._add_file(base, item, session)
+                self._add_bodiless(item, session)
 
-    def _add_link(self, root: Path, item: _Item, session: SnapshotSession) -> None:
-        try:
-            target = os.readlink(root / item.path)
-        except OSError as error:
-            session.warn(f"{item.path}: link could not be read ({error.strerror}); not in this set")
+    def _count(self, path: Path, parent: dict[str, Entry], session: SnapshotSession) -> None:
+        """Totals for progress: the files and bytes that will be read (warnings come with the real walk)."""
+        files = size = 0
+        for item in walk(path, lambda message: None):
+            if item.kind == "file":
+                previous = parent.get(item.path)
+                if previous is None or not _entry(item, item.status).same_state(previous):
+                    files += 1
+                    size += min(item.status.st_size, item.status.st_blocks * 512)
+        session.set_totals(files, size)
+
+    def _add_bodiless(self, item: Item, session: SnapshotSession, *, target: str | None = None,
+                      kind: str | None = None) -> None:
+        xattrs = self._xattrs(item, session, item.fd)
+        if xattrs is None:
             return
-        session.add(session.writer.add_symlink(_entry(item, target=target)))
+        entry = _entry(item, item.status, target=target, xattrs=xattrs)
+        if kind is not None:
+            entry = Entry(**{**entry.__dict__, "type": kind, "size": 0})
+        session.add(session.writer.add_bodiless(entry))
 
-    def _add_file(self, base: str, item: _Item, session: SnapshotSession) -> None:
-        """Store one file (``base`` is the store's path ending in a separator)."""
+    def _xattrs(self, item: Item, session: SnapshotSession, fd: int | None) -> tuple | None:
         try:
-            fd = os.open(base + item.path, _OPEN_FLAGS)
+            return read_xattrs(item, fd)
+        except OSError as error:
+            session.warn(f"{display_path(item.path)}: its extended attributes cannot be read ({error.strerror}); "
+                         "not in this set")
+            return None
+
+    def _add_file(self, item: Item, session: SnapshotSession) -> None:
+        try:
+            fd = os.open(item.name, FILE_FLAGS, dir_fd=item.dir_fd)
         except FileNotFoundError:
-            session.warn(f"{item.path}: vanished during the backup; not in this set")
+            session.warn(f"{display_path(item.path)}: vanished during the backup; not in this set")
             return
         except OSError as error:
-            session.warn(f"{item.path}: unreadable ({error.strerror}); skipped — give this user read access "
-                         "to back it up")
+            if error.errno in (errno.ELOOP, errno.ENXIO):
+                session.warn(f"{display_path(item.path)}: replaced by something that is not a file during the "
+                             "backup; skipped")
+            else:
+                session.warn(f"{display_path(item.path)}: unreadable ({error.strerror}); skipped — give this user "
+                             "read access to back it up")
             return
         try:
-            entry = self._read_small(fd, item, session) if item.status.st_size <= SMALL_FILE else None
-            if entry is None:
-                entry = self._read_large(fd, item, session)
+            entry = self._read(fd, item, session)
+        except SourceError as error:
+            session.warn(f"{display_path(item.path)}: reading failed ({error}); skipped — the rest of the backup "
+                         "went on")
+            return
+        except OSError as error:
+            session.warn(f"{display_path(item.path)}: reading failed ({error.strerror}); skipped — the rest of "
+                         "the backup went on")
+            return
         finally:
             os.close(fd)
         if entry is not None:
             session.add(entry)
 
-    def _read_small(self, fd: int, item: _Item, session: SnapshotSession) -> Entry | None:
-        """One read (one byte more than listed shows growth) and one fstat, when nothing changed since the
-        file was listed; else None, and the careful path (fstat before and after) reads it again."""
-        listed = item.status
-        data = os.read(fd, listed.st_size + 1)
-        now = os.fstat(fd)
-        if (len(data), now.st_size, now.st_mtime_ns, now.st_ino, now.st_mode) != (
-                listed.st_size, listed.st_size, listed.st_mtime_ns, listed.st_ino, listed.st_mode):
-            os.lseek(fd, 0, os.SEEK_SET)
-            return None
-        entry = session.writer.add_bytes(_entry(item, now), data)
-        session.file_done(item.path, len(data))
-        return entry
-
-    def _read_large(self, fd: int, item: _Item, session: SnapshotSession) -> Entry | None:
+    def _read(self, fd: int, item: Item, session: SnapshotSession) -> Entry | None:
         before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode):
-            session.warn(f"{item.path}: replaced by something that is not a file during the backup; skipped")
+        if not stat.S_ISREG(before.st_mode) or (before.st_dev, before.st_ino) != (item.status.st_dev,
+                                                                                 item.status.st_ino):
+            session.warn(f"{display_path(item.path)}: replaced by something else during the backup; skipped")
             return None
-        with os.fdopen(os.dup(fd), "rb", buffering=0) as source:
-            entry, short = session.writer.add_file(_entry(item, before), source, session.advance)
+        xattrs = self._xattrs(item, session, fd)
+        if xattrs is None:
+            return None
+        regions = _data_regions(fd, before.st_size) if _may_be_sparse(before) else None
+        meta = _entry(item, before, xattrs=xattrs, sparse=regions)
+        if meta.stored_size <= IN_MEMORY:
+            data, short = _read_whole(fd, meta)
+            stored = session.writer.add_bytes(meta, data)
+            session.file_done(item.path, len(data))
+        else:
+            stored, short = session.writer.add_stream(meta, _chunks(fd, meta, session))
+            session.file_done(item.path)
         after = os.fstat(fd)
         if short or after.st_size != before.st_size or after.st_mtime_ns != before.st_mtime_ns:
-            _warn_changed(item.path, session)
-        session.file_done(item.path)
-        return entry
+            session.warn(f"{display_path(item.path)}: changed while it was read; the copy in this set may be "
+                         "inconsistent — back it up again when it is quiet")
+        return stored
 
 
-def _warn_changed(path: str, session: SnapshotSession) -> None:
-    session.warn(f"{path}: changed while it was read; the copy in this set may be inconsistent — back it up again "
-                 "when it is quiet")
-
-
-def _unchanged(item: _Item, parent: dict[str, Entry]) -> bool:
-    previous = parent.get(item.path)
-    return previous is not None and _entry(item).same_state(previous)
-
-
-def _walk(root: Path, warn) -> Iterator[_Item]:
-    """Every item below ``root`` in sorted order, links not followed, specials skipped."""
-    pending = [("", root)]
-    while pending:
-        relative, folder = pending.pop()
-        try:
-            with os.scandir(folder) as listing:
-                children = sorted(listing, key=lambda child: child.name)
-        except FileNotFoundError:
-            warn(f"{relative or '.'}: folder vanished during the backup; not in this set")
-            continue
-        except OSError as error:
-            warn(f"{relative or '.'}: folder unreadable ({error.strerror}); its contents are not in this set")
-            continue
-        subfolders = []
-        for child in children:
-            path = f"{relative}/{child.name}" if relative else child.name
-            if path == MANIFEST_MEMBER:
-                warn(f"{path}: this name is reserved for the set's manifest; skipped — rename the file")
-                continue
+def _data_regions(fd: int, size: int) -> tuple[tuple[int, int], ...] | None:
+    """Where a file holds data (SEEK_DATA/SEEK_HOLE), or None when it has no holes or the system cannot say."""
+    regions = []
+    offset = 0
+    try:
+        while offset < size:
             try:
-                status = child.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                warn(f"{path}: vanished during the backup; not in this set")
-                continue
-            mode = status.st_mode
-            if stat.S_ISDIR(mode):
-                yield _Item(path, "dir", status)
-                subfolders.append((path, Path(child.path)))
-            elif stat.S_ISLNK(mode):
-                yield _Item(path, "symlink", status)
-            elif stat.S_ISREG(mode):
-                yield _Item(path, "file", status)
-            else:
-                warn(f"{path}: a socket, FIFO or device file; skipped (only files, folders and links are backed up)")
-        pending.extend(reversed(subfolders))
+                start = os.lseek(fd, offset, os.SEEK_DATA)
+            except OSError as error:
+                if error.errno == errno.ENXIO:  # only a hole from here to the end
+                    break
+                raise
+            end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+            if end <= start:
+                break
+            regions.append((start, end - start))
+            offset = end
+    except OSError:
+        return None
+    finally:
+        os.lseek(fd, 0, os.SEEK_SET)
+    if regions == [(0, size)]:
+        return None
+    return tuple(regions)
+
+
+def _pieces(meta: Entry) -> Iterator[tuple[int, int]]:
+    """(offset, length) of the file's bytes that are stored, in order."""
+    if meta.sparse is None:
+        yield 0, meta.size
+    else:
+        yield from meta.sparse
+
+
+def _read_whole(fd: int, meta: Entry) -> tuple[bytes, bool]:
+    """The member's data read at once: the sparse map first, if any; zero-filled if the file shrank."""
+    parts = [sparse_map(meta.sparse, meta.size)] if meta.sparse is not None else []
+    short = False
+    for offset, length in _pieces(meta):
+        piece = os.pread(fd, length, offset)
+        while len(piece) < length:
+            more = os.pread(fd, length - len(piece), offset + len(piece))
+            if not more:
+                short = True
+                piece += bytes(length - len(piece))
+                break
+            piece += more
+        parts.append(piece)
+    if meta.sparse is None and os.pread(fd, 1, meta.size):
+        short = True  # it grew: what was listed is kept, and flagged
+    return b"".join(parts), short
+
+
+def _chunks(fd: int, meta: Entry, session: SnapshotSession) -> Iterator[bytes]:
+    """The member's data in pieces of a MiB (the writer zero-fills if they end early)."""
+    if meta.sparse is not None:
+        yield sparse_map(meta.sparse, meta.size)
+    for offset, length in _pieces(meta):
+        end = offset + length
+        while offset < end:
+            piece = os.pread(fd, min(CHUNK, end - offset), offset)
+            if not piece:
+                return
+            offset += len(piece)
+            session.advance(len(piece))
+            yield piece
 
 
 register_driver(FolderDriver())

@@ -10,7 +10,6 @@ database can never be replayed onto the new one.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import stat
 from pathlib import Path
@@ -19,7 +18,7 @@ from urllib.parse import quote
 from ..archive import Entry
 from . import register_driver
 from ..leftovers import partial_name
-from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error
+from .base import RestoreSpot, SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error, place
 
 SQLITE_HEADER = b"SQLite format 3\0"
 BUSY_TIMEOUT = 30.0
@@ -124,14 +123,15 @@ class SqliteDriver(StoreDriver):
     def destination(self, root: Path, store_path: Path, entry: Entry) -> Path:
         return root / (entry.path if root != store_path.parent else store_path.name)
 
-    def check_restored(self, temporary: Path, entry: Entry) -> None:
-        problem = integrity_problem(temporary)
+    def check_restored(self, spot: RestoreSpot, entry: Entry) -> None:
+        problem = integrity_problem(spot.path(spot.temporary))
         if problem:
             raise StoreError(f"the restored database {entry.path} fails SQLite's integrity check ({problem}); "
                              "the target was left untouched")
 
-    def install(self, temporary: Path, destination: Path) -> None:
-        if any(destination.with_name(destination.name + suffix).exists() for suffix in _JOURNALS):
+    def install(self, spot: RestoreSpot) -> None:
+        temporary, destination = spot.path(spot.temporary), spot.path(spot.name)
+        if spot.replace and any(destination.with_name(destination.name + suffix).exists() for suffix in _JOURNALS):
             try:
                 source = _open_read_only(temporary)
                 target = sqlite3.connect(destination, timeout=BUSY_TIMEOUT)
@@ -141,12 +141,12 @@ class SqliteDriver(StoreDriver):
                     target.close()
                     source.close()
             except sqlite3.DatabaseError as error:
-                raise StoreError(f"cannot write the restored database into {destination} ({error}): close the "
+                raise StoreError(f"cannot write the restored database into {spot.shown} ({error}): close the "
                                  "programs that use it and restore again") from None
             finally:
                 temporary.unlink(missing_ok=True)
             return
-        os.replace(temporary, destination)
+        place(spot)
 
 
 register_driver(SqliteDriver())

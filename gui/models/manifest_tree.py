@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from ...core.archive import Entry, SetManifest
+from ...core.archive import ROOT, Entry, SetManifest, display_path
 from ...core.units import human_bytes, human_time
 
 COLUMNS = ("Name", "Size", "Modified", "Type")
 MAX_MATCHES = 5000  # rows a filter shows at most
+TYPE_LABELS = {"file": "file", "dir": "folder", "symlink": "link", "hardlink": "hard link", "fifo": "FIFO"}
 
 
 class Node:
@@ -36,6 +37,9 @@ def build_tree(manifest: SetManifest) -> tuple[Node, list[Node]]:
     root = Node("", "", None)
     nodes: dict[str, Node] = {"": root}
     for entry in sorted(manifest.entries, key=lambda item: item.path):
+        if entry.path == ROOT:
+            root.entry = entry  # the store root's own record: not a row of its own
+            continue
         node = _node(entry.path, nodes)
         node.entry = entry
     ordered = sorted((node for path, node in nodes.items() if path), key=lambda node: node.path)
@@ -185,11 +189,11 @@ class ManifestTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.CheckStateRole and column == 0:
             return Qt.CheckState.Checked if self.is_checked(node) else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
-            return node.path
+            return display_path(node.path)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if column == 0:
-            return node.path if self.matches is not None else node.name
+            return display_path(node.path if self.matches is not None else node.name)
         if column == 1:
             if entry is not None and entry.type == "file":
                 return human_bytes(entry.size)
@@ -197,7 +201,7 @@ class ManifestTreeModel(QAbstractItemModel):
         if column == 2:
             return human_time(entry.mtime_ns / 1e9) if entry is not None else ""
         if column == 3:
-            return entry.type if entry is not None else "dir"
+            return TYPE_LABELS.get(entry.type, entry.type) if entry is not None else "folder"
         return None
 
     def setData(self, index: QModelIndex | QPersistentModelIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
