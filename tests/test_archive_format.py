@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -188,3 +189,43 @@ def test_members_below_a_link_and_duplicates_are_refused(sample) -> None:
     document["entries"].append({**document["entries"][0], "path": "lnk/x"})
     with pytest.raises(HostileSet, match="below a link"):
         parse_manifest(json.dumps(document).encode(), "test")
+
+
+def test_names_are_shown_with_every_misleading_byte_escaped() -> None:
+    from strongroom.core.archive import display_path
+
+    assert display_path("plain/ünïcödé name") == "plain/ünïcödé name"
+    assert display_path("a\nb\tc\\d") == "a\\nb\\tc\\\\d"
+    assert display_path(os.fsdecode(b"latin1-\xe9\x1b[0m\x7f")) == "latin1-\\xe9\\x1b[0m\\x7f"
+    assert display_path("\u009b31m") == "\\x9b31m"  # the one-byte CSI of C1 controls
+
+
+def test_a_set_of_format_1_still_reads_and_verifies(tmp_path: Path) -> None:
+    """Sets written before format 2 kept the manifest as the tar stream's last member."""
+    import zstandard
+
+    from strongroom.core.archive import tar_format
+    from strongroom.core.archive.tar_format import MemberHead
+    from strongroom.core.archive.zstd_frames import trailer
+
+    data = b"old contents"
+    head = tar_format.header(MemberHead(path="old.txt", kind="file", mode=0o644, stored=len(data), size=len(data)))
+    first = zstandard.ZstdCompressor(write_checksum=True).compress(head + data + bytes(tar_format.padding(len(data))))
+    entry = {"path": "old.txt", "type": "file", "mode": 420, "mtime_ns": 0, "size": len(data),
+             "sha256": hashlib.sha256(data).hexdigest(), "set_id": "v1", "frame_offset": 0, "header_offset": 0,
+             "data_offset": 512}
+    document = json.dumps({"format": "strongroom-set", "version": 1, "set_id": "v1", "store": "s",
+                           "store_type": "folder", "kind": "full", "parent": None, "created": "2026-01-01T00:00:00Z",
+                           "source": "/src", "manifest_frame_offset": len(first), "entries": [entry]}).encode()
+    last = tar_format.header(MemberHead(path=".strongroom-manifest.json", kind="file", mode=0o644,
+                                        stored=len(document), size=len(document)))
+    second = zstandard.ZstdCompressor(write_checksum=True).compress(
+        last + document + bytes(tar_format.padding(len(document))) + tar_format.END_OF_ARCHIVE)
+    path = tmp_path / "v1.tar.zst"
+    path.write_bytes(first + second + trailer(len(first)))
+    sidecar_path(path).write_bytes(document)
+    with SetReader(path) as reader:
+        assert reader.manifest.set_id == "v1"
+        assert reader.read_file(reader.manifest.entries[0]) == data
+    report = verify_set(path)
+    assert report.ok, report.summary()

@@ -365,3 +365,43 @@ def test_a_target_that_turns_read_only_gets_the_targets_message(tmp_path, monkey
         writer.finish(SetManifest(set_id="s1", store="docs", store_type="folder", kind="full", parent=None,
                                   created="2026-01-01T00:00:00Z", source="/src", entries=(entry,)))
     assert writer.left_behind  # reported, and removed by the next backup into that folder
+
+
+def test_a_name_with_control_bytes_is_shown_escaped_never_raw(engine, docs: Path, monkeypatch) -> None:
+    evil = os.fsencode(docs) + b"/line\nbreak\x1b[31m\xff"
+    with open(evil, "wb") as out:
+        out.write(b"x")
+
+    def deny(dir_fd, path):
+        raise PermissionError(13, "Permission denied", path)
+
+    open_hook(monkeypatch, os.fsdecode(b"\x1b[31m\xff"), deny)
+    job = run_backup(engine)
+    assert [warning for warning in job.warnings if "break" in warning] == [
+        "line\\nbreak\\x1b[31m\\xff: unreadable (Permission denied); skipped — give this user read access to back "
+        "it up"]
+    assert all("\n" not in line and "\x1b" not in line for line in job.log_lines)
+
+
+def test_a_folder_swapped_for_a_link_during_the_walk_is_not_followed(engine, docs: Path, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    (docs / "sub").mkdir()
+    (docs / "sub" / "inside.txt").write_text("mine")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "shadow").write_text("not the store's")
+
+    opened = []
+
+    def swap(dir_fd, path):
+        opened.append(path)
+        if len(opened) == 2:  # the first look is the count for progress; the second is the walk that copies
+            os.rename("sub", "sub-moved", src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            os.symlink(str(secret), "sub", dir_fd=dir_fd)
+
+    open_hook(monkeypatch, "sub", swap)
+    job = run_backup(engine)
+    assert job.state == JobState.WARNINGS
+    assert any(warning.startswith("sub: replaced by something that is not a folder") for warning in job.warnings)
+    paths = {entry.path for entry in engine.load_manifest(engine.catalog.get_set(job.set_id)).entries}
+    assert not any("shadow" in path for path in paths)

@@ -193,6 +193,7 @@ def parse_manifest(data: bytes, origin: str) -> SetManifest:
     except (KeyError, TypeError, ValueError) as error:
         raise DamagedSet(f"the manifest {origin} is incomplete or malformed ({error!r})") from None
     _check_tree(manifest)
+    object.__setattr__(manifest, "_bytes", bytes(data))  # as stored: its digest is the one the catalog holds
     return manifest
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 from datetime import datetime, timezone
 
+from ..archive import display_path
 from ..engine import Engine
 from ..jobs import JobState
 from ..paths import StrongroomPaths
@@ -48,6 +49,9 @@ def list_sets(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     return 0
 
 
+_LETTERS = {"file": "-", "dir": "d", "symlink": "l", "hardlink": "h", "fifo": "p"}  # as ls does; h: hard link
+
+
 def _mtime(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -63,11 +67,14 @@ def browse_set(args: argparse.Namespace, paths: StrongroomPaths) -> int:
           f"{manifest.created}), {len(manifest.entries)} items")
     for entry in manifest.entries:
         size = str(entry.size) if entry.type == "file" else "-"
-        link = f" -> {entry.target}" if entry.type == "symlink" else ""
+        link = {"symlink": " -> ", "hardlink": " => "}.get(entry.type)
+        link = f"{link}{display_path(entry.target or '')}" if link else ""
+        sparse = " (sparse)" if entry.sparse is not None else ""
         held = f"  (in {entry.set_id})" if entry.set_id != manifest.set_id else ""
-        print(f"{entry.type[0]} {entry.mode:04o} {size:>12} {_mtime(entry.mtime_ns)}  {entry.path}{link}{held}")
+        print(f"{_LETTERS[entry.type]}{entry.mode:04o} {entry.user or entry.uid}:{entry.group or entry.gid} {size:>12} "
+              f"{_mtime(entry.mtime_ns)}  {display_path(entry.path)}{link}{sparse}{held}")
     for path in manifest.deleted:
-        print(f"- deleted since the parent set: {path}")
+        print(f"- deleted since the parent set: {display_path(path)}")
     return 0
 
 

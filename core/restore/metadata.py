@@ -54,17 +54,17 @@ def _gid(name: str | None, number: int) -> int:
 class MetadataProblems:
     """What could not be put back, by kind of problem: the items it concerns."""
 
-    items: dict[str, list[str]] = field(default_factory=dict)
+    items: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
-    def add(self, problem: str, path: str) -> None:
-        self.items.setdefault(problem, []).append(path)
+    def add(self, what: str, why: str, path: str) -> None:
+        self.items.setdefault((what, why), []).append(path)
 
     def warnings(self) -> list[str]:
         lines = []
-        for problem, paths in self.items.items():
+        for (what, why), paths in self.items.items():
             shown = ", ".join(f"'{display_path(path)}'" for path in paths[:_SHOWN])
             more = f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else ""
-            lines.append(f"{problem} for {len(paths)} item(s), not restored: {shown}{more}")
+            lines.append(f"{what} of {len(paths)} item(s) not restored — {why}: {shown}{more}")
         return lines
 
 
@@ -92,7 +92,7 @@ def apply_metadata(entry: Entry, target: Target, problems: MetadataProblems, *, 
             else:
                 os.chown(target.fd, uid, gid)
         except OSError as error:
-            problems.add(f"the owner ({error.strerror})", path)
+            problems.add("the owner", error.strerror or str(error), path)
     if not link:
         os.chmod(target.fd, entry.mode)
     for name, value in entry.xattrs:
@@ -104,11 +104,12 @@ def apply_metadata(entry: Entry, target: Target, problems: MetadataProblems, *, 
         except OSError as error:
             what = "POSIX ACLs" if name.startswith("system.posix_acl_") else "extended attributes"
             if error.errno in _UNSUPPORTED:
-                problems.add(f"{what} (the destination's file system does not support them)", path)
+                why = "the destination's file system does not support them; restore onto ext4, XFS or Btrfs to keep them"
             elif error.errno in (errno.EPERM, errno.EACCES):
-                problems.add(f"{what} such as {name} (only root may set them)", path)
+                why = f"only root may set some of them ({name}); restore as root to keep them"
             else:
-                problems.add(f"{what} ({error.strerror})", path)
+                why = error.strerror or str(error)
+            problems.add(what, why, path)
     times = (entry.mtime_ns, entry.mtime_ns)
     if link:
         os.utime(target.name, ns=times, dir_fd=target.dir_fd, follow_symlinks=False)
