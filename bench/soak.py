@@ -11,7 +11,7 @@ and two SQLite stores that a writer keeps changing (bench/soak_world.py):
 - a fault thread, in turn: fills a target (a file-size limit; a 1 MiB tmpfs), turns a
   target read-only before or during a backup, damages sets in place (flipped bytes,
   truncation, sidecar deleted or altered) and feeds them to verify and restore, and
-  feeds hostile sets ('..', absolute paths, links pointing out, a device entry).
+  feeds hostile sets ('..', absolute paths, a member below a link, a hard link out of the set, a device entry).
 
 Then it checks and prints, as a table: every catalogued set verifies and holds a state its
 store really was in; every successful restore equals that state; no set exists for a job

@@ -180,14 +180,19 @@ def damaged_set(home: Path, lock_dir: Path, record, kind: str, scratch: Path, rn
 
 # -- hostile sets ---------------------------------------------------------------------------------
 
+# A link pointing out of the destination is data, not hostile: it is restored as a link. What is
+# hostile is what would be written *through* one, or land outside the destination.
 HOSTILE_MEMBER = {"'..' in a path": "../escape", "absolute path": "/tmp/strongroom-soak-escape",
-                  "link pointing outside": "out", "absolute link": "abs", "device entry": "ok.txt"}
-HOSTILE = {
-    "'..' in a path": Entry(path="../escape", type="dir", mode=0o755, mtime_ns=0),
-    "absolute path": Entry(path="/tmp/strongroom-soak-escape", type="dir", mode=0o755, mtime_ns=0),
-    "link pointing outside": Entry(path="out", type="symlink", mode=0o777, mtime_ns=0, target="../../.."),
-    "absolute link": Entry(path="abs", type="symlink", mode=0o777, mtime_ns=0, target="/etc"),
-    "device entry": None,  # written as a file, then turned into a character device in the manifests
+                  "member below a link": "out/cron.d", "hard link to outside the set": "hard",
+                  "device entry": "ok.txt"}
+HOSTILE: dict[str, tuple[Entry, ...]] = {
+    "'..' in a path": (Entry(path="../escape", type="dir", mode=0o755, mtime_ns=0),),
+    "absolute path": (Entry(path="/tmp/strongroom-soak-escape", type="dir", mode=0o755, mtime_ns=0),),
+    "member below a link": (Entry(path="out", type="symlink", mode=0o777, mtime_ns=0, target="../../.."),
+                            Entry(path="out/cron.d", type="dir", mode=0o755, mtime_ns=0)),
+    "hard link to outside the set": (Entry(path="hard", type="hardlink", mode=0o644, mtime_ns=0,
+                                           target="/etc/shadow"),),
+    "device entry": (),  # written as a file, then turned into a character device in the manifests
 }
 
 
@@ -198,12 +203,11 @@ def write_hostile(path: Path, kind: str, set_id: str) -> SetManifest:
                                    io.BytesIO(data))
         entries = [entry]
         hostile = HOSTILE[kind]
-        if hostile is not None:
-            entries.append(writer.add_symlink(hostile) if hostile.type == "symlink" else writer.add_dir(hostile))
+        entries += [writer.add_bodiless(member) for member in hostile]
         manifest = writer.finish(SetManifest(
             set_id=set_id, store="hostile", store_type="folder", kind="full", parent=None,
             created="2026-01-01T00:00:00.000Z", source="/nonexistent/hostile", entries=tuple(entries)))
-    if hostile is None:
+    if not hostile:
         document = json.loads(sidecar_path(path).read_bytes())
         document["entries"][0]["type"] = "chardev"
         sidecar_path(path).write_text(json.dumps(document))

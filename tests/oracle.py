@@ -7,6 +7,7 @@ Strongroom against itself.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -30,12 +31,26 @@ def compare(original: Path, restored: Path, tmp_path: Path, *, ignore: str = "")
     return found
 
 
-def tar_extract(set_path: Path, into: Path) -> list[str]:
-    """``zstd -dc SET | tar -x`` with every option GNU tar has for metadata; what tar printed, line by line."""
+def tar_extract(set_path: Path, into: Path, *, timestamp_warnings: bool = False) -> list[str]:
+    """``zstd -dc SET | tar -x`` with every option GNU tar has for metadata; what tar printed, line by line.
+
+    GNU tar remarks on dates it finds implausible (before 1970, far in the future) whoever wrote the
+    archive; ``timestamp_warnings`` keeps those remarks, with their ever-changing "N s in the future"
+    made comparable.
+    """
     into.mkdir()
-    command = f"zstd -dc '{set_path}' | tar -x {' '.join(repr(o) for o in TAR_OPTIONS)} --warning=no-timestamp -C '{into}'"
+    quiet = "" if timestamp_warnings else "--warning=no-timestamp"
+    command = f"zstd -dc '{set_path}' | tar -x {' '.join(repr(o) for o in TAR_OPTIONS)} {quiet} -C '{into}'"
     result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=300)
-    return [line for line in result.stderr.splitlines() if line.strip()]
+    return [re.sub(r"is [0-9.]+ s in the future", "is N s in the future", line)
+            for line in result.stderr.splitlines() if line.strip()]
+
+
+def tar_archive(source: Path, path: Path) -> None:
+    """GNU tar's own archive of a tree, with every metadata option it has, compressed with zstd."""
+    command = (f"tar --format=posix --xattrs --xattrs-include='*' --acls --sparse -C '{source}' -cf - . "
+               f"| zstd -q -o '{path}'")
+    subprocess.run(command, shell=True, capture_output=True, timeout=300)
 
 
 def snapshot(source: Path, into: Path) -> None:

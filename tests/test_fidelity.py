@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,8 @@ from strongroom.core.jobs import BackupOptions, JobState
 from strongroom.core.restore import RestoreOptions
 
 from . import torture_tree
-from .oracle import compare, has_tools, snapshot, tar_extract
+from .conftest import CLI, cli
+from .oracle import compare, has_tools, snapshot, tar_archive, tar_extract
 
 pytestmark = pytest.mark.slow
 PATH_MAX = 4096
@@ -98,6 +101,13 @@ def test_gnu_tar_extracts_the_same_set_identically_except_past_path_max(engine, 
     assert [line for line in printed if line not in too_long] == ["tar: Exiting with failure status due to previous "
                                                                    "errors"], printed  # no other warning at all
     assert not (out / ".strongroom-manifest.json").exists()
+    # What GNU tar says of the dates (1906, 2381, 2444) it says of its own archive of the same tree too.
+    own = tmp_path / "by-gnu-tar.tar.zst"
+    tar_archive(source, own)
+    remarks = [line for line in tar_extract(set_path, tmp_path / "again", timestamp_warnings=True) if "time" in line]
+    theirs = [line.replace("tar: ./", "tar: ") for line in tar_extract(own, tmp_path / "own", timestamp_warnings=True)
+              if "time" in line]  # GNU tar names its own members "./docs/empty"
+    assert len(remarks) == 5 and sorted(remarks) == sorted(theirs), (remarks, theirs)
     found = compare(source, out, tmp_path)
     assert found["extra"] == [] and found["diffs"] == {}, found["report"]
     lengths = [int(re.search(r"\((\d+) bytes\)", path)[1]) for path in found["missing"]]
@@ -189,3 +199,38 @@ def _change_in_every_tricky_way(root: Path) -> None:
     subprocess.run(["rm", "-r", str(root / "links")], check=True)
     os.link(root / "docs/report.txt", root / "new-name-of-an-old-inode")  # a new hard link to an old inode
     os.mkfifo(root / "hard/new-fifo")
+
+
+@pytest.mark.skipif(not torture_tree.AS_ROOT or not has_tools("setpriv"), reason="needs root to become another user")
+def test_a_restore_run_by_another_user_keeps_the_files_its_own(tmp_path: Path) -> None:
+    """Root backs up files of several owners; 'nobody' restores them: they are nobody's, with their modes,
+    times and contents, and what only root may do (chown) is not attempted."""
+    shared = Path(tempfile.mkdtemp(prefix="strongroom-other-user-"))  # pytest's tmp_path is root's alone
+    try:
+        os.chmod(shared, 0o777)
+        source = shared / "source"
+        source.mkdir()
+        for name, owner, mode in (("mine", 0, 0o640), ("daemons", 1, 0o604), ("unnamed", 123456, 0o4755)):
+            (source / name).write_bytes(name.encode() * 100)
+            os.chown(source / name, owner, owner)
+            os.chmod(source / name, mode)
+        os.symlink("/etc/hostname", source / "link")
+        os.lchown(source / "link", 1, 1)
+        home = shared / "home"
+        assert cli(home, "store", "add", "s", "--type", "folder", str(source)).returncode == 0
+        assert cli(home, "backup", "s").returncode == 0
+        subprocess.run(["chmod", "-R", "a+rwX", str(home)], check=True)
+        out = shared / "out"
+        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *CLI, "--home",
+                                 str(home), "--lock-dir", str(shared / "locks-of-nobody"), "restore", "s", "--to", str(out)],
+                                capture_output=True, text=True,
+                                timeout=60, env={**os.environ, "HOME": str(shared)})
+        assert result.returncode == 0, result.stdout + result.stderr
+        for name, mode in (("mine", 0o640), ("daemons", 0o604), ("unnamed", 0o4755)):
+            status = os.lstat(out / name)
+            assert (status.st_uid, status.st_gid, stat.S_IMODE(status.st_mode)) == (65534, 65534, mode), name
+            assert (out / name).read_bytes() == name.encode() * 100
+            assert status.st_mtime_ns == os.lstat(source / name).st_mtime_ns
+        assert os.readlink(out / "link") == "/etc/hostname" and os.lstat(out / "link").st_uid == 65534
+    finally:
+        subprocess.run(["rm", "-rf", str(shared)], check=True)

@@ -78,16 +78,6 @@ class Entry:
             document["sparse"] = [list(region) for region in self.sparse]
         return document
 
-    def same_state(self, other: Entry) -> bool:
-        """True when a file looks unchanged since ``other`` (the incremental test).
-
-        The ctime moves with every change of content, owner, mode, link count, extended
-        attribute or ACL, so an xattr-only change is seen although no field here holds it.
-        """
-        return (self.type == other.type and self.size == other.size and self.mtime_ns == other.mtime_ns
-                and self.ino == other.ino and self.ctime_ns == other.ctime_ns and self.target == other.target
-                and self.mode == other.mode and self.uid == other.uid and self.gid == other.gid)
-
 
 _ENTRY_NAMES = tuple(f.name for f in fields(Entry))
 _ENTRY_FIELDS = set(_ENTRY_NAMES)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .posix_acl import ACCESS, DEFAULT, acl_text
 
@@ -101,16 +102,21 @@ class MemberHead:
 def header(head: MemberHead) -> bytes:
     """The header block(s) for one member: a pax header first when ustar cannot say it all."""
     name = raw(tar_name(head.path, head.kind))
-    target = raw(head.target)
-    seconds = head.mtime_ns // _NS
-    user, group = raw(head.user or ""), raw(head.group or "")
-    plain = (len(name) <= 100 and name.isascii() and len(target) <= 100 and target.isascii()
-             and head.mtime_ns % _NS == 0 and 0 <= seconds <= _MAX_OCTAL_11 and head.stored <= _MAX_OCTAL_11
-             and 0 <= head.uid <= _MAX_OCTAL_7 and 0 <= head.gid <= _MAX_OCTAL_7
-             and len(user) <= 32 and len(group) <= 32 and not head.xattrs and head.sparse is None)
-    if plain:
-        return _ustar(name, TYPE_FLAGS[head.kind], head.stored, head.mode, seconds, head.uid, head.gid, target,
-                      user, group)
+    target = raw(head.target) if head.target else b""
+    user = raw(head.user) if head.user else b""
+    group = raw(head.group) if head.group else b""
+    seconds, fraction = divmod(head.mtime_ns, _NS)
+    fits = (len(name) <= 100 and name.isascii() and len(target) <= 100 and target.isascii()
+            and 0 <= seconds <= _MAX_OCTAL_11 and head.stored <= _MAX_OCTAL_11
+            and 0 <= head.uid <= _MAX_OCTAL_7 and 0 <= head.gid <= _MAX_OCTAL_7
+            and len(user) <= 32 and len(group) <= 32 and not head.xattrs and head.sparse is None)
+    if fits:
+        member = _ustar(name, TYPE_FLAGS[head.kind], head.stored, head.mode, seconds, head.uid, head.gid, target,
+                        user, group)
+        if not fraction:
+            return member
+        body = _record(b"mtime", _decimal_time(head.mtime_ns))  # the most common case: only the time's fraction
+        return _pax_block(len(body)) + body + bytes(padding(len(body))) + member
     records: list[tuple[bytes, bytes]] = []
     if head.sparse is not None:
         records += [(b"GNU.sparse.major", b"1"), (b"GNU.sparse.minor", b"0"), (b"GNU.sparse.name", name),
@@ -120,7 +126,7 @@ def header(head: MemberHead) -> bytes:
         records.append((b"path", name))
     if len(target) > 100 or not target.isascii():
         records.append((b"linkpath", target))
-    if head.mtime_ns % _NS or not 0 <= seconds <= _MAX_OCTAL_11:
+    if fraction or not 0 <= seconds <= _MAX_OCTAL_11:
         records.append((b"mtime", _decimal_time(head.mtime_ns)))
     if head.stored > _MAX_OCTAL_11:
         records.append((b"size", b"%d" % head.stored))
@@ -137,13 +143,16 @@ def header(head: MemberHead) -> bytes:
                 records.append((b"SCHILY.acl.access" if key == ACCESS else b"SCHILY.acl.default", raw(text)))
     records += [(b"SCHILY.xattr." + raw(key), value) for key, value in head.xattrs]
     body = b"".join(_record(key, value) for key, value in records)
-    pax_name = (b"PaxHeaders/" + name.rstrip(b"/").rsplit(b"/", 1)[-1])[:100]
-    pax = _ustar(pax_name if pax_name.isascii() else b"PaxHeaders/member", _PAX_FLAG, len(body), 0o644,
-                 max(0, min(seconds, _MAX_OCTAL_11)), 0, 0, b"", b"", b"")
-    return (pax + body + bytes(padding(len(body)))
+    return (_pax_block(len(body)) + body + bytes(padding(len(body)))
             + _ustar(name[:100], TYPE_FLAGS[head.kind], min(head.stored, _MAX_OCTAL_11), head.mode,
                      max(0, min(seconds, _MAX_OCTAL_11)), min(max(head.uid, 0), _MAX_OCTAL_7),
                      min(max(head.gid, 0), _MAX_OCTAL_7), target[:100], user[:32], group[:32]))
+
+
+@lru_cache(maxsize=1024)
+def _pax_block(length: int) -> bytes:
+    """The ustar block that announces ``length`` bytes of pax records (its name is only informative)."""
+    return _ustar(b"././@PaxHeader", _PAX_FLAG, length, 0o644, 0, 0, 0, b"", b"", b"")
 
 
 def _sparse_stand_in(name: bytes) -> bytes:

@@ -35,6 +35,18 @@ def _entry(item: Item, status: os.stat_result, **extra) -> Entry:
                  ctime_ns=status.st_ctime_ns, **extra)
 
 
+def _unchanged(status: os.stat_result, previous: Entry) -> bool:
+    """The incremental test: a file looks unchanged since ``previous``.
+
+    The ctime moves with every change of content, owner, mode, link count, extended attribute
+    or ACL, so an xattr-only change is seen although no field here holds the attributes.
+    """
+    return (previous.type == "file" and status.st_size == previous.size and status.st_mtime_ns == previous.mtime_ns
+            and status.st_ino == previous.ino and status.st_ctime_ns == previous.ctime_ns
+            and stat.S_IMODE(status.st_mode) == previous.mode and status.st_uid == previous.uid
+            and status.st_gid == previous.gid)
+
+
 def _may_be_sparse(status: os.stat_result) -> bool:
     return status.st_size > 0 and status.st_blocks * 512 < status.st_size
 
@@ -76,7 +88,7 @@ class FolderDriver(StoreDriver):
                 linked[key] = item.path
             if item.kind == "file":
                 previous = parent.get(item.path)
-                if previous is not None and _entry(item, item.status).same_state(previous):
+                if previous is not None and _unchanged(item.status, previous):
                     session.add(previous)
                 else:
                     self._add_file(item, session)
@@ -97,7 +109,7 @@ class FolderDriver(StoreDriver):
         for item in walk(path, lambda message: None):
             if item.kind == "file":
                 previous = parent.get(item.path)
-                if previous is None or not _entry(item, item.status).same_state(previous):
+                if previous is None or not _unchanged(item.status, previous):
                     files += 1
                     size += min(item.status.st_size, item.status.st_blocks * 512)
         session.set_totals(files, size)
