@@ -75,6 +75,12 @@ def make_data(root: Path) -> dict[str, tuple[str, Path]]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(os.urandom(2048) + b"text " * 400)
         stores[name] = ("folder", folder)
+    documents = root / "documents"  # what real folders hold besides files: links of both kinds, a FIFO, odd names
+    os.symlink("dir00/file-00000.txt", documents / "latest.txt")
+    os.symlink("/etc/hostname", documents / "hostname")
+    os.link(documents / "dir00" / "file-00020.txt", documents / "same-inode.txt")
+    os.mkfifo(documents / "inbox.fifo")
+    (documents / "line\nbreak.txt").write_bytes(b"a newline in the name")
     for name in ("crm", "inventory"):
         db = root / f"{name}.db"
         with sqlite3.connect(db) as connection:
