@@ -47,6 +47,25 @@ def engine(home: Path, registry: MutexRegistry):
     return Engine(resolve_paths(home), registry=registry)
 
 
+@pytest.fixture
+def docs(engine, tmp_path: Path) -> Path:
+    """A small folder store: two small files and one large enough to be streamed (5 MiB)."""
+    from .trees import make_tree
+
+    source = make_tree(tmp_path / "docs", {"a.txt": "alpha", "b.txt": "beta", "big.bin": os.urandom(5 << 20)})
+    engine.add_store("docs", "folder", str(source))
+    return source
+
+
+def run_backup(engine, **options):
+    """Run a backup of the ``docs`` store to its end; the job, for its state and warnings."""
+    from strongroom.core.jobs import BackupOptions
+
+    job = engine.backup_job("docs", BackupOptions(**options))
+    job.run()
+    return job
+
+
 def cli(home: Path, *args: str, timeout: float = 30, **kwargs) -> subprocess.CompletedProcess[str]:
     """Run the strongroom CLI to completion with --home."""
     return subprocess.run([*CLI, "--home", str(home), *args], capture_output=True, text=True,

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from strongroom.core.jobs import BackupOptions, JobState
 from strongroom.core.restore import RestoreOptions
 
 from . import torture_tree
+from .conftest import wait_until
 from .oracle import compare, has_tools, tar_extract
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,12 +52,9 @@ def mount(tmp_path: Path):
         server = subprocess.Popen([sys.executable, "-m", "tests.fuse_fs", str(backing), str(point), *options],
                                   cwd=REPO, stderr=subprocess.PIPE, text=True)
         mounted.append((point, server))
-        deadline = time.monotonic() + 20
-        while not os.path.ismount(point):
-            if server.poll() is not None or time.monotonic() > deadline:
-                why = server.stderr.read() if server.poll() is not None else "timed out"
-                raise AssertionError(f"the FUSE file system did not mount: {why}")
-            time.sleep(0.05)  # polling another process's mount; the deadline bounds it
+        wait_until(lambda: os.path.ismount(point) or server.poll() is not None, timeout=20)
+        if server.poll() is not None:
+            raise AssertionError(f"the FUSE file system did not mount: {server.stderr.read()}")
         return point
 
     yield start

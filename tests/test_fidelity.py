@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.core.archive import SetReader, verify_set
+from strongroom.core.archive import verify_set
 from strongroom.core.jobs import BackupOptions, JobState
 from strongroom.core.restore import RestoreOptions
 
