@@ -192,3 +192,22 @@ def test_a_truncated_set_fails_the_restore_with_a_clear_message(engine, docs: Pa
     assert job.state == JobState.FAILED
     assert "damaged" in job.error and "data/blob.bin" in job.error
     assert not (tmp_path / "out" / "data" / "blob.bin").exists()
+
+
+def test_one_file_restores_into_a_new_folder_with_the_folders_above_it(engine, docs: Path, tmp_path: Path) -> None:
+    backup(engine, "docs")
+    out = tmp_path / "new" / "place"
+    job = restore(engine, "docs", to=out, paths=("notes/todo.md",))
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert (out / "notes" / "todo.md").read_text() == "- back up"
+    assert [path.name for path in out.rglob("*")] == ["notes", "todo.md"]
+
+
+def test_one_name_of_a_hard_link_restores_with_its_data(engine, docs: Path, tmp_path: Path) -> None:
+    os.link(docs / "report.txt", docs / "notes" / "second-name.txt")
+    backup(engine, "docs")
+    out = tmp_path / "out"
+    job = restore(engine, "docs", to=out, paths=("notes/second-name.txt",))
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert (out / "notes" / "second-name.txt").read_text() == "quarterly figures"
+    assert not (out / "report.txt").exists()

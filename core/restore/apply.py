@@ -105,7 +105,7 @@ class _Applier:
     # -- folders --------------------------------------------------------------------------
 
     def _make_folder(self, item: Action) -> None:
-        folder, name = self.tree.parent_of(item.relative)
+        folder, name = self.tree.parent_of(item.relative, create=True)
         try:
             os.mkdir(name, 0o700, dir_fd=folder)
         except FileExistsError:
@@ -131,7 +131,7 @@ class _Applier:
     # -- files, links, FIFOs ----------------------------------------------------------------
 
     def _spot(self, item: Action) -> RestoreSpot:
-        folder, name = self.tree.parent_of(item.relative)
+        folder, name = self.tree.parent_of(item.relative, create=True)
         return RestoreSpot(folder, name, temporary_name_for(name), item.action == REPLACE, item.destination)
 
     def _write_file(self, item: Action, chunks: Iterator[bytes]) -> None:

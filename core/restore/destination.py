@@ -43,11 +43,13 @@ class DestinationTree:
             raise StoreError(f"cannot write to the restore destination {root} ({error.strerror}: something on "
                              "its way is not a folder): restore with --to into another folder") from None
 
-    def folder(self, parts: list[str]) -> int:
+    def folder(self, parts: list[str], *, create: bool = False) -> int:
         """The descriptor of the folder at ``parts`` below the root (the root for no parts).
 
         Raises LinkInTheWay for a link on the way, NotADirectoryError for something else
-        that is not a folder, FileNotFoundError when a folder is missing.
+        that is not a folder, FileNotFoundError when a folder is missing (with ``create``,
+        missing folders are made, as ``mkdir -p`` would: for a file restored without the
+        folders above it).
         """
         common = 0
         while common < len(self._open) and common < len(parts) and self._open[common][0] == parts[common]:
@@ -57,7 +59,7 @@ class DestinationTree:
         for depth in range(common, len(parts)):
             parent = self._open[-1][1] if self._open else self.fd
             try:
-                fd = os.open(parts[depth], _FOLDER_FLAGS, dir_fd=parent)
+                fd = self._open_folder(parts[depth], parent, create)
             except OSError as error:
                 if error.errno == errno.ELOOP or (error.errno == errno.ENOTDIR and _is_link(parent, parts[depth])):
                     shown = self.root.joinpath(*parts[: depth + 1])
@@ -68,10 +70,23 @@ class DestinationTree:
             self._open.append((parts[depth], fd))
         return self._open[-1][1] if self._open else self.fd
 
-    def parent_of(self, relative: str) -> tuple[int, str]:
+    @staticmethod
+    def _open_folder(name: str, parent: int, create: bool) -> int:
+        try:
+            return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
+        except FileNotFoundError:
+            if not create:
+                raise
+        try:
+            os.mkdir(name, 0o777, dir_fd=parent)
+        except FileExistsError:
+            pass  # made meanwhile: opened below like any other, a link refused
+        return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
+
+    def parent_of(self, relative: str, *, create: bool = False) -> tuple[int, str]:
         """(descriptor of the folder that holds ``relative``, its name there)."""
         parts = relative.split("/")
-        return self.folder(parts[:-1]), parts[-1]
+        return self.folder(parts[:-1], create=create), parts[-1]
 
     def lstat(self, relative: str) -> os.stat_result | None:
         """What is at ``relative`` now (not followed), or None if nothing is."""
