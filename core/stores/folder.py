@@ -22,7 +22,7 @@ from pathlib import Path
 from ..archive import IN_MEMORY, ROOT, Entry, SourceError, display_path
 from ..archive.posix_acl import group_name, user_name
 from ..archive.tar_format import sparse_map
-from ..archive.writer import CHUNK
+from ..archive.writer import CHUNK, SMALL_FILE
 from . import register_driver
 from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error
 from .folder_walk import FILE_FLAGS, Item, read_xattrs, walk
@@ -104,7 +104,11 @@ class FolderDriver(StoreDriver):
                 self._add_bodiless(item, session)
 
     def _count(self, path: Path, parent: dict[str, Entry], session: SnapshotSession) -> None:
-        """Totals for progress: the files and bytes that will be read (warnings come with the real walk)."""
+        """Totals for progress: the files and bytes that will be read (warnings come with the real walk).
+
+        A walk of its own before the copy: beside it, in a thread, it made a 50,000-file backup
+        slower (2.5-2.9 s against 2.2-2.5 s), the two walks taking turns on the interpreter.
+        """
         files = size = 0
         for item in walk(path, lambda message: None):
             if item.kind == "file":
@@ -162,6 +166,10 @@ class FolderDriver(StoreDriver):
             session.add(entry)
 
     def _read(self, fd: int, item: Item, session: SnapshotSession) -> Entry | None:
+        if item.status.st_size <= SMALL_FILE and not _may_be_sparse(item.status):
+            entry = self._read_small(fd, item, session)
+            if entry is not _CHANGED:
+                return entry
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode) or (before.st_dev, before.st_ino) != (item.status.st_dev,
                                                                                  item.status.st_ino):
@@ -184,6 +192,31 @@ class FolderDriver(StoreDriver):
             session.warn(f"{display_path(item.path)}: changed while it was read; the copy in this set may be "
                          "inconsistent — back it up again when it is quiet")
         return stored
+
+
+    def _read_small(self, fd: int, item: Item, session: SnapshotSession) -> Entry | None | object:
+        """One read (a byte more than listed shows growth) and one fstat, when nothing changed since the file
+        was listed; else _CHANGED, and the careful path (fstat before and after) reads it again."""
+        listed = item.status
+        try:
+            data = os.pread(fd, listed.st_size + 1, 0)
+        except OSError as error:
+            if error.errno == errno.ESPIPE:  # a FIFO swapped in since the listing
+                return _CHANGED
+            raise
+        now = os.fstat(fd)
+        if (len(data), now.st_size, now.st_mtime_ns, now.st_ino, now.st_dev, now.st_mode) != (
+                listed.st_size, listed.st_size, listed.st_mtime_ns, listed.st_ino, listed.st_dev, listed.st_mode):
+            return _CHANGED
+        xattrs = self._xattrs(item, session, fd)
+        if xattrs is None:
+            return None
+        stored = session.writer.add_bytes(_entry(item, now, xattrs=xattrs), data)
+        session.file_done(item.path, len(data))
+        return stored
+
+
+_CHANGED = object()  # a small file that changed since it was listed
 
 
 def _data_regions(fd: int, size: int) -> tuple[tuple[int, int], ...] | None:
