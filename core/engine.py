@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .archive import ArchiveError, SetManifest, SetReader, sidecar_path
+from .archive import ArchiveError, Expected, SetManifest, SetReader, sidecar_path
 from .archive.manifest import SET_SUFFIX, SIDECAR_SUFFIX
 from .leftovers import remove_stale_partials
 from .catalog import Catalog, CatalogError, SetRecord, Store
@@ -20,6 +20,11 @@ from .paths import StrongroomPaths
 from .restore import RestoreOptions
 from .settings import Settings, load_settings
 from .stores import driver_for
+
+
+def expected_of(record: SetRecord) -> Expected:
+    """What a set must be when read back: the catalog's record of it."""
+    return Expected(record.id, record.stored_bytes, record.manifest_sha256)
 
 
 class Engine:
@@ -67,9 +72,11 @@ class Engine:
     # -- sets -----------------------------------------------------------------------------
 
     def open_set(self, set_id: str, manifest: SetManifest | None = None) -> SetReader:
-        """Open a catalogued set; pass its manifest when already loaded, to skip parsing it again."""
+        """Open a catalogued set, checked against its record; pass its manifest when already loaded, to skip
+        parsing it again."""
         record = self.catalog.get_set(set_id)
-        return SetReader(Path(record.path), manifest if manifest is not None and manifest.set_id == set_id else None)
+        own = manifest if manifest is not None and manifest.set_id == set_id else None
+        return SetReader(Path(record.path), own, expected=expected_of(record))
 
     def complete_interrupted(self, folder: Path) -> tuple[int, int]:
         """Finish what killed backups left in ``folder``: (sets completed, partial files removed).
@@ -97,7 +104,7 @@ class Engine:
             self.complete_interrupted(path.parent)  # its backup may have died just before renaming it
         if not path.exists():
             raise ArchiveError(f"the file of set {record.id} is missing ({path}): it was moved or deleted")
-        with SetReader(path) as reader:
+        with SetReader(path, expected=expected_of(record)) as reader:
             manifest = reader.manifest
         if manifest.set_id != record.id:
             raise ArchiveError(f"{path} holds set {manifest.set_id}, not {record.id}: the file was replaced")

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from .mutex.lockdir import SCOPES
+from .regular_files import read_regular
 
 MAX_SETTINGS_BYTES = 64 * 1024
 
@@ -33,7 +34,7 @@ class Settings:
     def __post_init__(self) -> None:
         if self.lock_scope not in SCOPES:
             raise SettingsError(f"lock scope {self.lock_scope!r} is not one of: {', '.join(SCOPES)}")
-        if not isinstance(self.compression_level, int) or not 1 <= self.compression_level <= 22:
+        if type(self.compression_level) is not int or not 1 <= self.compression_level <= 22:
             raise SettingsError(f"compression level {self.compression_level!r} is out of range: use 1 to 22")
         if not isinstance(self.verify_after_backup, bool):
             raise SettingsError(f"verify after backup must be true or false, not {self.verify_after_backup!r}")
@@ -55,20 +56,22 @@ class LoadedSettings:
 def load_settings(path: Path) -> LoadedSettings:
     """The settings in ``path``; defaults (and the reason) when it is missing or unreadable."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_SETTINGS_BYTES + 1)
+        raw = read_regular(path, MAX_SETTINGS_BYTES)
     except FileNotFoundError:
         return LoadedSettings(Settings())
     except OSError as error:
         return LoadedSettings(Settings(), f"cannot read the settings {path} ({error.strerror}); using defaults")
+    except ValueError as error:
+        return LoadedSettings(Settings(), f"the settings {path} are unreadable ({error}); using defaults")
     try:
-        if len(raw) > MAX_SETTINGS_BYTES:
-            raise SettingsError(f"larger than {MAX_SETTINGS_BYTES} bytes")
         data = json.loads(raw)
         if not isinstance(data, dict):
             raise SettingsError("not a JSON object")
         known = {field.name for field in fields(Settings)}
         return LoadedSettings(Settings(**{key: value for key, value in data.items() if key in known}))
+    except RecursionError:
+        return LoadedSettings(Settings(), f"the settings {path} are unreadable (nested too deeply); using defaults "
+                                          "— saving settings keeps the old file as settings.json.unreadable")
     except (ValueError, TypeError) as error:
         return LoadedSettings(Settings(), f"the settings {path} are unreadable ({error}); using defaults — "
                                           "saving settings keeps the old file as settings.json.unreadable")

@@ -7,7 +7,7 @@ member straight from its frame (see manifest.py) and verifies every byte (verify
 from .errors import ArchiveError, DamagedSet, HostileSet, TargetFull
 from .manifest import SET_SUFFIX, Entry, SetManifest, parse_manifest, sidecar_path
 from .member_paths import ROOT, display_path
-from .reader import SetReader
+from .reader import Expected, NotTheSetWritten, SetReader
 from .verify import VerifyReport, verify_set
 from .writer import IN_MEMORY, SetWriter, SourceError, fsync_directory, target_error, temporary_name
 
@@ -15,9 +15,11 @@ __all__ = [
     "IN_MEMORY",
     "ROOT",
     "SET_SUFFIX",
+    "NotTheSetWritten",
     "ArchiveError",
     "DamagedSet",
     "Entry",
+    "Expected",
     "HostileSet",
     "SetManifest",
     "SetReader",

@@ -159,6 +159,9 @@ def parse_manifest(data: bytes, origin: str) -> SetManifest:
     """Parse and check a manifest; ``origin`` names it in messages (a sidecar path, a set)."""
     try:
         document = json.loads(data)
+    except RecursionError:
+        raise DamagedSet(f"the manifest {origin} is nested too deeply to be a manifest: the set cannot be read "
+                         "from it") from None
     except (UnicodeDecodeError, ValueError) as error:
         raise DamagedSet(f"the manifest {origin} is not valid JSON ({error}): the set cannot be read from it") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -171,10 +174,11 @@ def parse_manifest(data: bytes, origin: str) -> SetManifest:
         manifest = SetManifest(
             set_id=_text(document["set_id"]), store=_text(document["store"]),
             store_type=_text(document["store_type"]), kind=_text(document["kind"]),
-            parent=document.get("parent"), created=_text(document["created"]), source=_text(document["source"]),
+            parent=None if document.get("parent") is None else _text(document["parent"]),
+            created=_text(document["created"]), source=_text(document["source"]),
             entries=entries, deleted=tuple(check_member_path(path) for path in document.get("deleted", [])),
-            compression_level=int(document.get("compression_level", 3)),
-            manifest_frame_offset=int(document["manifest_frame_offset"]),
+            compression_level=_level(document.get("compression_level", 3)),
+            manifest_frame_offset=_offset(document["manifest_frame_offset"]),
             notes=tuple(str(note) for note in document.get("notes", [])),
             end_frame_offset=_offset(document.get("end_frame_offset")),
         )
@@ -188,20 +192,31 @@ def parse_manifest(data: bytes, origin: str) -> SetManifest:
 
 
 def _offset(value: object) -> int | None:
-    if value is not None and (type(value) is not int or value < 0):
-        raise ValueError(f"bad frame offset {value!r}")
+    if value is not None and (type(value) is not int or not _OFF_T[0] <= value <= _OFF_T[1]):
+        raise ValueError(f"bad frame offset {value!r:.40}")
+    return value
+
+
+def _level(value: object) -> int:
+    if type(value) is not int or not 1 <= value <= 22:
+        raise ValueError(f"bad compression level {value!r:.40}")
     return value
 
 
 def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, got {value!r}")
+    if not isinstance(value, str) or not _is_name(value) or len(value) > 4096:
+        raise TypeError(f"expected text, got {value!r:.80}")
     return value
 
 
-_INTEGER_FIELDS = ("mode", "mtime_ns", "size", "uid", "gid", "ino", "ctime_ns", "frame_offset", "header_offset",
-                   "data_offset")
-_MAY_BE_NEGATIVE = {"mtime_ns", "ctime_ns", "uid", "gid"}
+_NS = 1_000_000_000
+_TIME_RANGE = (-62_135_596_800 * _NS, 253_402_300_799 * _NS)  # years 1 to 9999: what time_t and dates can show
+_OFF_T = (0, 2**63 - 1)
+# Every number within what the file system and the tools can hold: a hostile manifest gets a clear refusal,
+# never an overflow half-way through a restore.
+_RANGES = {"mode": (0, 0o7777), "mtime_ns": _TIME_RANGE, "ctime_ns": _TIME_RANGE, "size": _OFF_T,
+           "uid": (0, 2**32 - 2), "gid": (0, 2**32 - 2), "ino": (0, 2**64 - 1), "frame_offset": _OFF_T,
+           "header_offset": _OFF_T, "data_offset": _OFF_T}
 
 
 def _parse_entry(raw: object) -> Entry:
@@ -221,13 +236,16 @@ def _parse_entry(raw: object) -> Entry:
     if "sparse" in values:
         values["sparse"] = _regions(path, values["sparse"], values.get("size"))
     entry = Entry(**values)
-    for name in _INTEGER_FIELDS:
+    for name, (low, high) in _RANGES.items():
         value = getattr(entry, name)
-        if not isinstance(value, int) or isinstance(value, bool) or (value < 0 and name not in _MAY_BE_NEGATIVE):
-            raise ValueError(f"entry '{display_path(path)}' has a bad {name}: {value!r}")
-    for name in ("user", "group"):
-        if not isinstance(getattr(entry, name), (str, type(None))):
+        if type(value) is not int or not low <= value <= high:
+            raise ValueError(f"entry '{display_path(path)}' has a {name} out of range: {value!r}")
+    for name in ("user", "group", "target", "sha256", "set_id"):
+        value = getattr(entry, name)
+        if value is not None and not (isinstance(value, str) and _is_name(value)):
             raise ValueError(f"entry '{display_path(path)}' has a bad {name}")
+    if not all(_is_name(name) for name, _ in entry.xattrs):
+        raise ValueError(f"entry '{display_path(path)}' has a bad extended attribute name")
     if kind in ("symlink", "hardlink"):
         check_link_target(path, entry.target)
     if kind == "file" and not (isinstance(entry.sha256, str) and len(entry.sha256) == 64):
@@ -235,6 +253,15 @@ def _parse_entry(raw: object) -> Entry:
     if entry.sparse is not None and kind != "file":
         raise ValueError(f"entry '{display_path(path)}' is a {kind} with a sparse map")
     return entry
+
+
+def _is_name(text: str) -> bool:
+    """Text that stands for bytes on disk: UTF-8, or undecodable bytes as surrogateescape keeps them."""
+    try:
+        text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate no name on disk can have
+        return False
+    return "\0" not in text
 
 
 def _regions(path: str, raw: object, size: object) -> tuple[tuple[int, int], ...]:

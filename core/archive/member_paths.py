@@ -21,6 +21,11 @@ def check_member_path(path: object) -> str:
         raise HostileSet(f"set member {path!r} has no usable path: refusing to restore this set", str(path))
     if "\0" in path:
         raise HostileSet(f"set member '{display_path(path)}' has a NUL in its path: refusing to restore this set", path)
+    try:
+        path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raise HostileSet(f"set member {path!r:.200} has a name no file system can hold (a lone surrogate): refusing "
+                         "to restore this set", "?") from None
     if path == ROOT:
         return path
     if path.startswith("/"):

@@ -6,11 +6,13 @@ import bisect
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import zstandard
 
+from ..regular_files import NotARegularFile, open_regular, read_regular
 from . import tar_format
 from .errors import ArchiveError, DamagedSet
 from .member_paths import display_path
@@ -20,9 +22,25 @@ from .zstd_frames import TRAILER, FrameError, frame_stream, is_manifest_frame, r
 CHUNK = 1 << 20
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What the catalog recorded of a set when it was written: the root of trust for reading it back."""
+
+    set_id: str
+    size: int
+    manifest_sha256: str
+
+
+class NotTheSetWritten(DamagedSet):
+    """A set file whose size or manifest is not what the catalog recorded: replaced or edited since."""
+
+
 def open_for_reading(path: Path) -> BinaryIO:
     try:
-        return open(path, "rb")  # noqa: SIM115 - owned by SetReader
+        return open_regular(path)
+    except NotARegularFile as error:
+        raise ArchiveError(f"{path} is {error.strerror}: a set file is a regular file — remove what stands "
+                           "there or restore the set from a copy") from None
     except FileNotFoundError:
         raise ArchiveError(f"the set file {path} does not exist: it was moved or deleted; "
                            "run 'strongroom sets' to see the sets that remain") from None
@@ -35,20 +53,28 @@ def open_for_reading(path: Path) -> BinaryIO:
 class SetReader:
     """An open set file and its manifest (from the sidecar, else from inside the set)."""
 
-    def __init__(self, path: Path, manifest: SetManifest | None = None, *, load: bool = True) -> None:
-        """Open ``path``; with ``load=False`` the caller picks the manifest with ``use``."""
+    def __init__(self, path: Path, manifest: SetManifest | None = None, *, load: bool = True,
+                 expected: Expected | None = None) -> None:
+        """Open ``path``; with ``load=False`` the caller picks the manifest with ``use``.
+
+        With ``expected`` (the catalog's record) the manifest used — the sidecar if it
+        matches, else the one inside — must be the one the catalog holds, or NotTheSetWritten
+        says so. The members' bytes are then checked against it by their SHA-256 as they
+        are read (verify also checks the file's size).
+        """
         self.path = path
+        self.expected = expected
         self._fh = open_for_reading(path)
-        self.size = os.fstat(self._fh.fileno()).st_size
-        self.trailer_offset = read_trailer(self._fh, self.size)
         self._stream = None
         self._stream_frame = self._stream_position = -1
-        if manifest is not None or load:
-            try:
+        try:
+            self.size = os.fstat(self._fh.fileno()).st_size
+            self.trailer_offset = read_trailer(self._fh, self.size)
+            if manifest is not None or load:
                 self.use(manifest or self._load_manifest())
-            except BaseException:
-                self.close()
-                raise
+        except BaseException:
+            self.close()
+            raise
 
     def use(self, manifest: SetManifest) -> None:
         """Read members where ``manifest`` says they are."""
@@ -76,13 +102,23 @@ class SetReader:
     # -- manifest -------------------------------------------------------------------------
 
     def _load_manifest(self) -> SetManifest:
+        """The sidecar when it is sound (and, with ``expected``, the one written), else the manifest inside."""
         sidecar = read_sidecar(self.path)
-        if sidecar is not None:
+        if sidecar is not None and (self.expected is None or _digest(sidecar) == self.expected.manifest_sha256):
             try:
                 return parse_manifest(sidecar, str(sidecar_path(self.path)))
-            except DamagedSet:
+            except ArchiveError:
                 pass  # fall back on the copy inside the set; verify reports the sidecar
-        return self.internal_manifest()
+        internal = self.internal_manifest()
+        self.check_expected(internal)
+        return internal
+
+    def check_expected(self, manifest: SetManifest) -> None:
+        """NotTheSetWritten unless ``manifest`` is the one the catalog recorded (when it recorded one)."""
+        if self.expected is not None and manifest.digest() != self.expected.manifest_sha256:
+            raise NotTheSetWritten(f"the manifest of {self.path} is not the one set {self.expected.set_id} was "
+                                   "written with (its SHA-256 differs from the catalog's): the set was replaced or "
+                                   "edited — restore from another set or a copy of this one")
 
     def internal_manifest(self) -> SetManifest:
         """The manifest stored inside the set (found through the index trailer)."""
@@ -167,12 +203,15 @@ class SetReader:
 
 
 def read_sidecar(set_path: Path) -> bytes | None:
-    """The sidecar's bytes, or None when it is missing or unreadable."""
+    """The sidecar's bytes, or None when it is missing, unreadable, too large or not a regular file."""
     try:
-        with open(sidecar_path(set_path), "rb") as sidecar:
-            return sidecar.read(MAX_MANIFEST_BYTES + 1)
-    except OSError:
+        return read_regular(sidecar_path(set_path), MAX_MANIFEST_BYTES)
+    except (OSError, ValueError):
         return None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def read_exactly(stream, count: int) -> bytes:

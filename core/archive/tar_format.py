@@ -239,6 +239,27 @@ def parse_header(data: bytes) -> ParsedHeader:
     return ParsedHeader(path, _MEMBER_TYPES.get(flag), stored, target.decode(ENCODING, "surrogateescape"), records)
 
 
+_USTAR_FIELDS = {"name": (0, 100), "mode": (100, 108), "uid": (108, 116), "gid": (116, 124), "size": (124, 136),
+                 "mtime": (136, 148), "type": (156, 157), "link name": (157, 257), "user name": (265, 297),
+                 "group name": (297, 329), "prefix": (345, 500)}
+
+
+def header_differences(actual: bytes, expected: bytes) -> list[str]:
+    """The fields (ustar fields and pax records) in which two members' headers differ."""
+    def fields(data: bytes) -> dict[str, bytes]:
+        try:
+            parsed = parse_header(data)
+        except ValueError:
+            return {"the header itself": data}
+        block = data[-BLOCK:]
+        found = {name: block[start:end] for name, (start, end) in _USTAR_FIELDS.items()}
+        found.update({f"pax {key.decode('ascii', 'replace')}": value for key, value in parsed.records.items()})
+        return found
+
+    mine, theirs = fields(actual), fields(expected)
+    return sorted(key for key in mine.keys() | theirs.keys() if mine.get(key) != theirs.get(key)) or ["its layout"]
+
+
 def _check(block: bytes) -> None:
     if len(block) != BLOCK or block[257:265] != _USTAR_MAGIC:
         raise ValueError("not a ustar header")

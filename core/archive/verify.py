@@ -20,7 +20,7 @@ from . import tar_format
 from .errors import DamagedSet
 from .manifest import SetManifest, parse_manifest, sidecar_path
 from .member_paths import display_path
-from .reader import CHUNK, SetReader, read_exactly, read_sidecar
+from .reader import CHUNK, Expected, SetReader, read_exactly, read_sidecar
 from .zstd_frames import TRAILER, FrameError, frame_end, frame_stream
 
 
@@ -56,24 +56,37 @@ class VerifyReport:
 ProgressCallback = Callable[[int, str], None]
 
 
-def verify_set(path: Path, on_data: ProgressCallback | None = None) -> VerifyReport:
-    """Check the set file at ``path``; raises ArchiveError only when it cannot be opened at all."""
+def verify_set(path: Path, on_data: ProgressCallback | None = None, expected: Expected | None = None) -> VerifyReport:
+    """Check the set file at ``path`` (against the catalog's record when given).
+
+    Raises ArchiveError only when the file cannot be opened at all.
+    """
     report = VerifyReport(path)
-    with SetReader(path, load=False) as reader:
+    with SetReader(path, load=False, expected=expected) as reader:
+        if expected is not None and reader.size != expected.size:
+            report.problems.append(f"the set file is {reader.size} bytes, but set {expected.set_id} was written with "
+                                   f"{expected.size}: it was cut short, extended or replaced")
         try:
-            reader.use(_trusted_manifest(reader, report))
+            manifest = _trusted_manifest(reader, report)
+            reader.check_expected(manifest)
+            reader.use(manifest)
         except DamagedSet as error:
             report.problems.append(str(error))
             return report
         manifest = reader.manifest
         report.set_id = manifest.set_id
         own = sorted(manifest.own_entries, key=lambda entry: (entry.frame_offset, entry.header_offset))
+        exact = manifest.end_frame_offset is not None  # format 2: every header is the one its entry makes
         for frame, members in groupby(own, key=lambda entry: entry.frame_offset):
-            _verify_frame(reader, frame, list(members), report, on_data)
+            _verify_frame(reader, frame, list(members), report, on_data, exact)
         if manifest.end_frame_offset is None:  # version 1: the manifest was the tar stream's last member
             _check_frame(reader, manifest.manifest_frame_offset, report, "the manifest's frame")
         else:
             _check_end_of_archive(reader, manifest.end_frame_offset, report)
+            if reader.trailer_offset is not None and reader.trailer_offset != manifest.manifest_frame_offset:
+                report.problems.append(f"something lies between the end of the tar stream and the manifest (offsets "
+                                       f"{manifest.manifest_frame_offset} to {reader.trailer_offset}): the set was "
+                                       "altered")
         if reader.trailer_offset is None:
             report.problems.append("the index trailer at the end of the set is missing (the file is truncated)")
     return report
@@ -129,7 +142,7 @@ def _check_end_of_archive(reader: SetReader, start: int, report: VerifyReport) -
 
 
 def _verify_frame(reader: SetReader, frame: int, members: list, report: VerifyReport,
-                  on_data: ProgressCallback | None) -> None:
+                  on_data: ProgressCallback | None, exact: bool) -> None:
     if not _check_frame(reader, frame, report, f"the frame at offset {frame}"):
         for entry in members:
             report.damaged.setdefault(entry.path, "its frame is cut short or damaged")
@@ -141,14 +154,29 @@ def _verify_frame(reader: SetReader, frame: int, members: list, report: VerifyRe
         for entry in members:
             if entry.header_offset != position:
                 raise ValueError(f"member '{display_path(entry.path)}' is not where the manifest says")
-            header = tar_format.parse_header(read_exactly(stream, entry.data_offset - entry.header_offset))
+            raw_header = read_exactly(stream, entry.data_offset - entry.header_offset)
+            header = tar_format.parse_header(raw_header)
             stored = entry.stored_size
             if (header.path, header.kind, header.stored, header.target or None) != (
                     entry.path, entry.type, stored, entry.target):
                 report.damaged[entry.path] = (f"its tar header says {display_path(header.path)!r} ({header.kind}, "
                                               f"{header.stored} bytes)")
+            elif exact and raw_header != tar_format.header(entry.head()):
+                # what tar -x would make of it is not what the manifest says (a mode, owner, time, attribute);
+                # the ACL text names users as this system names them now, so only the ACL xattr itself counts
+                differing = [field for field in tar_format.header_differences(raw_header, tar_format.header(entry.head()))
+                             if not field.startswith("pax SCHILY.acl.")]
+                if differing:
+                    report.damaged[entry.path] = f"its tar header differs from the manifest in {', '.join(differing)}"
             digest = hashlib.sha256()
             remaining = stored
+            if entry.sparse is not None:  # tar -x places the data by the map at its start: it must be the manifest's
+                sparse_map = tar_format.sparse_map(entry.sparse, entry.size)
+                head = read_exactly(stream, len(sparse_map))
+                digest.update(head)
+                remaining -= len(head)
+                if head != sparse_map:
+                    report.damaged[entry.path] = "its sparse map differs from the manifest"
             while remaining:
                 chunk = read_exactly(stream, min(CHUNK, remaining))
                 digest.update(chunk)

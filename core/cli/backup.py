@@ -13,7 +13,7 @@ from ..jobs.job import DEFAULT_MUTEX_TIMEOUT
 from ..paths import StrongroomPaths
 from ..units import human_bytes
 from .progress_display import ProgressDisplay
-from .usage import UsageError
+from .usage import UsageError, count, level, seconds
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -25,10 +25,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--incremental", action="store_true", help="store only what changed since the last set")
     parser.add_argument("--target", metavar="DIR", help="where to write the sets (default: the data folder)")
     parser.add_argument("--no-verify", action="store_true", help="do not read the set back after writing it")
-    parser.add_argument("--level", type=int, metavar="N",
+    parser.add_argument("--level", type=level, metavar="N",
                         help="zstd compression level 1-22 (default: the settings', else 3)")
-    parser.add_argument("--threads", type=int, default=0, metavar="N", help="compression threads (default: one per CPU)")
-    parser.add_argument("--wait", type=float, default=DEFAULT_MUTEX_TIMEOUT, metavar="S",
+    parser.add_argument("--threads", type=count, default=0, metavar="N", help="compression threads (default: one per CPU)")
+    parser.add_argument("--wait", type=seconds, default=DEFAULT_MUTEX_TIMEOUT, metavar="S",
                         help=f"seconds a job may wait for its mutex (default {DEFAULT_MUTEX_TIMEOUT:g})")
     parser.add_argument("--json", action="store_true", help="print one JSON object per job")
     parser.set_defaults(handler=backup)
@@ -57,10 +57,6 @@ def print_outcome(jobs: list[Job], as_json: bool) -> int:
 def backup(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     if len(set(args.names)) != len(args.names):
         raise UsageError("a store is named twice; give each store once")
-    if args.level is not None and not 1 <= args.level <= 22:
-        raise UsageError(f"--level {args.level} is out of range: use 1 (fastest) to 22 (smallest)")
-    if args.wait < 0:
-        raise UsageError("--wait must be 0 or more seconds")
     engine = Engine(paths)
     if engine.settings_problem:
         print(f"strongroom: warning: {engine.settings_problem}", file=sys.stderr)

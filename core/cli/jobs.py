@@ -8,11 +8,12 @@ import json
 from ..catalog import Catalog
 from ..paths import StrongroomPaths
 from ..units import human_bytes
+from .usage import count
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("jobs", help="show the job history", description="Show past and running jobs.")
-    parser.add_argument("--limit", type=int, default=50, metavar="N", help="at most N jobs (default 50)")
+    parser.add_argument("--limit", type=count, default=50, metavar="N", help="at most N jobs (default 50)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--log", metavar="JOB_ID", help="print one job's log (its last 2000 lines)")
     parser.set_defaults(handler=list_jobs)

@@ -16,7 +16,7 @@ from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexS
 from ..paths import StrongroomPaths
 from ..store_types import get_store_type
 from ..units import human_span
-from .usage import UsageError
+from .usage import UsageError, count, positive_seconds, seconds
 
 DEFAULT_HOLD_TIMEOUT = 60.0
 
@@ -26,15 +26,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                  description="Show who holds and who waits for each store-type mutex.")
     parser.add_argument("--json", action="store_true", help="print the status as JSON")
     parser.add_argument("--watch", action="store_true", help="refresh the status in place until interrupted")
-    parser.add_argument("--interval", type=float, default=0.5, metavar="S", help="seconds between refreshes (--watch)")
-    parser.add_argument("--count", type=int, default=0, metavar="N", help="stop after N refreshes (--watch)")
+    parser.add_argument("--interval", type=positive_seconds, default=0.5, metavar="S", help="seconds between refreshes (--watch)")
+    parser.add_argument("--count", type=count, default=0, metavar="N", help="stop after N refreshes (--watch)")
     parser.set_defaults(handler=show)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
 
     hold = actions.add_parser("with", help="run a command while holding the mutex of a store type",
                               description="Run COMMAND while holding the mutex of TYPE, then exit with its code.")
     hold.add_argument("store_type", metavar="TYPE")
-    hold.add_argument("--timeout", type=float, default=DEFAULT_HOLD_TIMEOUT, metavar="S",
+    hold.add_argument("--timeout", type=seconds, default=DEFAULT_HOLD_TIMEOUT, metavar="S",
                       help=f"seconds to wait for the mutex (default {DEFAULT_HOLD_TIMEOUT:g}; 0 = one try)")
     hold.add_argument("--job-id", help="the job id to record (default: cli-PID)")
     hold.add_argument("--store", default="*", help="the store to record (default: * = every store of the type)")
@@ -52,8 +52,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 # -- show ---------------------------------------------------------------------------------------
 
 def show(args: argparse.Namespace, paths: StrongroomPaths) -> int:
-    if args.interval <= 0:
-        raise UsageError("--interval must be more than 0 seconds")
     registry = MutexRegistry.for_directory(paths.lock_directory())
     if not args.watch:
         _print_status(registry.status(), as_json=args.json)
@@ -106,8 +104,6 @@ def hold_while_running(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     command = args.child_command
     if not command:
         raise UsageError("locks with needs a command after --, e.g.: strongroom locks with folder -- sleep 10")
-    if args.timeout < 0:
-        raise UsageError("--timeout must be 0 or more seconds")
     registry = MutexRegistry.for_directory(paths.lock_directory())
     owner = MutexOwner(job_id=args.job_id or f"cli-{os.getpid()}", operation="hold", store=args.store)
     stop = threading.Event()

@@ -11,6 +11,7 @@ from ..paths import StrongroomPaths
 from ..restore import OVERWRITE_POLICIES, RestoreOptions
 from .backup import print_outcome
 from .progress_display import ProgressDisplay
+from .usage import seconds
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -26,7 +27,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--path", action="append", default=[], metavar="P",
                         help="restore only P (relative to the store; repeat for more)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be written where, write nothing")
-    parser.add_argument("--wait", type=float, default=DEFAULT_MUTEX_TIMEOUT, metavar="S",
+    parser.add_argument("--wait", type=seconds, default=DEFAULT_MUTEX_TIMEOUT, metavar="S",
                         help=f"seconds to wait for the store type's mutex (default {DEFAULT_MUTEX_TIMEOUT:g})")
     parser.add_argument("--json", action="store_true", help="print the job's outcome as JSON")
     parser.set_defaults(handler=restore)

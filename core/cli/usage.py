@@ -1,5 +1,55 @@
-"""The usage error shared by every command (exit 2, one line)."""
+"""The usage error shared by every command (exit 2, one line), and the number types every option uses.
+
+Every number on the command line is checked where it is parsed: ``nan``, ``inf``, negative
+waits, levels out of zstd's range and counts below one get argparse's one-line usage error
+naming the option, never a traceback later on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+MAX_SECONDS = 366 * 24 * 3600.0  # a year: longer is a typo, and some clocks and queues overflow far past it
 
 
 class UsageError(Exception):
     """A command line that cannot be carried out as written."""
+
+
+def seconds(text: str) -> float:
+    """A wait in seconds: a finite number, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a wait: give 0 to {MAX_SECONDS:.0f} seconds")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """An interval in seconds: finite and more than 0."""
+    value = seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def level(text: str) -> int:
+    """A zstd compression level, 1 to 22."""
+    value = count(text)
+    if value > 22:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: use 1 (fastest) to 22 (smallest)")
+    return value

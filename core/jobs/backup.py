@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..archive import ArchiveError, Entry, SetManifest, SetWriter, verify_set
+from ..archive import ArchiveError, Entry, Expected, SetManifest, SetWriter, verify_set
 from ..catalog import CatalogError, SetRecord, Store, now_text
 from ..stores import driver_for
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
@@ -148,7 +148,7 @@ class BackupJob(Job):
         def on_data(size: int, member: str) -> None:
             self.check_cancelled()
 
-        report = verify_set(path, on_data)
+        report = verify_set(path, on_data, Expected(record.id, record.stored_bytes, record.manifest_sha256))
         if not report.ok:
             raise ArchiveError(f"the new set failed verification and was removed: {report.summary()} — "
                                "check the target's disk")

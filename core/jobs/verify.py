@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..archive import ArchiveError, SetReader, VerifyReport, verify_set
+from ..archive import ArchiveError, Expected, SetReader, VerifyReport, verify_set
 from ..catalog import CatalogError, SetRecord
 from .job import Job
 
@@ -39,7 +39,11 @@ class VerifyJob(Job):
             self.check_cancelled()
             self.meter.advance(size, path=path)
 
-        report = verify_set(self.path, on_data)
+        expected = None
+        if self.set_record is not None:
+            record = self.set_record
+            expected = Expected(record.id, record.stored_bytes, record.manifest_sha256)
+        report = verify_set(self.path, on_data, expected)
         self.report = report
         if not report.ok:
             raise ArchiveError(report.summary())
@@ -55,6 +59,7 @@ def _locate(engine: Engine, set_id_or_file: str) -> tuple[Path, SetRecord | None
     except CatalogError:
         path = Path(set_id_or_file)
         if path.is_file():
-            return path.absolute(), None
+            known = engine.catalog.set_at(str(path.absolute()))  # a catalogued set named by its file
+            return path.absolute(), known
         raise CatalogError(f"{set_id_or_file!r} is neither a backup set id nor a set file: run 'strongroom sets' "
                            "to list the sets") from None
