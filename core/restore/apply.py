@@ -14,6 +14,7 @@ because writing into a folder changes its mtime.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from itertools import groupby
 
 from ..archive import ROOT, Entry, SetReader, display_path, tar_format
 from ..leftovers import remove_stale_partials, temporary_name_for
+from ..units import human_bytes
 from ..stores import AppearedDuringRestore, RestoreSpot, StoreDriver, StoreError, place
 from .destination import DestinationTree
 from .metadata import MetadataProblems, Target, apply_metadata
@@ -54,10 +56,34 @@ class RestoreHooks:
     def check_cancelled(self) -> None: ...
 
 
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def destination_error(error: OSError, root) -> StoreError:
-    where = error.filename or root
-    return StoreError(f"cannot write to the restore destination {display_path(str(where))} ({error.strerror}): "
+    where = display_path(str(error.filename or root))
+    if error.errno in _FULL:
+        return StoreError(f"the restore destination {where} is full ({error.strerror}); the file being written was "
+                          "removed, the files restored before it are in place — free space there or restore with "
+                          "--to onto another file system")
+    return StoreError(f"cannot write to the restore destination {where} ({error.strerror}): "
                       "make it writable or restore with --to into another folder")
+
+
+def check_free_space(plan: RestorePlan) -> None:
+    """Refuse, before anything is written, a restore that cannot fit in its destination's free space."""
+    needed = plan.bytes_to_write
+    place = plan.root
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        status = os.statvfs(place)
+    except OSError:
+        return  # the writes themselves will say what is wrong
+    free = status.f_bavail * status.f_frsize
+    if needed > free:
+        raise StoreError(f"the restore destination {display_path(str(plan.root))} has {human_bytes(free)} free, but "
+                         f"this restore writes {human_bytes(needed)}: free space there or restore with --to onto "
+                         "another file system")
 
 
 class _Applier:
@@ -249,6 +275,7 @@ def _write_sparse(target, entry: Entry, chunks: Iterator[bytes], hooks: RestoreH
 
 def apply_plan(plan: RestorePlan, driver: StoreDriver, open_set: Callable[[str], SetReader],
                hooks: RestoreHooks) -> RestoreResult:
+    check_free_space(plan)
     try:
         with DestinationTree(plan.root, create=True) as tree:
             return _Applier(plan, driver, hooks, tree).run(open_set)

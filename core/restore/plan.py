@@ -67,8 +67,9 @@ class RestorePlan:
 
     @property
     def bytes_to_write(self) -> int:
-        return sum(item.entry.size for item in self.actions if item.action in (CREATE, REPLACE)
-                   and item.entry.type == "file")
+        """The file bytes the restore writes (a sparse file's data regions only: its holes take no space)."""
+        return sum(item.entry.size if item.entry.sparse is None else sum(length for _, length in item.entry.sparse)
+                   for item in self.actions if item.action in (CREATE, REPLACE) and item.entry.type == "file")
 
     def lines(self) -> list[str]:
         return [item.line() for item in self.actions]

@@ -1,0 +1,67 @@
+"""A restore that does not fit: refused before the first byte when it cannot fit, named 'full' when the space
+goes while it runs, and never leaving a partial file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from strongroom.core.jobs import BackupOptions, JobState
+from strongroom.core.restore import RestoreOptions, apply
+from strongroom.core.restore.plan import RestorePlan
+
+from .trees import make_tree
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MiB tmpfs (root only)."""
+    point = tmp_path / "small-disk"
+    point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield point
+    subprocess.run(["umount", str(point)], check=True, timeout=30)
+
+
+@pytest.fixture
+def big(engine, tmp_path: Path) -> str:
+    make_tree(tmp_path / "big", {"one.bin": os.urandom(1 << 20), "two.bin": os.urandom(2 << 20), "note": "n"})
+    engine.add_store("big", "folder", str(tmp_path / "big"))
+    job = engine.backup_job("big", BackupOptions())
+    assert job.run() == JobState.SUCCEEDED, job.error
+    return job.set_id
+
+
+def partial_files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.name.endswith(".partial")]
+
+
+def test_a_restore_larger_than_the_free_space_is_refused_before_writing(engine, big, small_disk: Path) -> None:
+    job = engine.restore_job("big", RestoreOptions(to=small_disk / "out"))
+    assert job.run() == JobState.FAILED
+    assert "has 2.0 MiB free, but this restore writes 3.0 MiB" in job.error, job.error
+    assert list(small_disk.iterdir()) == []
+
+
+def test_a_destination_filling_up_mid_restore_is_named_full_and_keeps_no_partial_file(engine, big, small_disk: Path,
+                                                                                      monkeypatch) -> None:
+    monkeypatch.setattr(apply, "check_free_space", lambda plan: None)  # as if the space went after the check
+    job = engine.restore_job("big", RestoreOptions(to=small_disk / "out"))
+    assert job.run() == JobState.FAILED
+    assert "is full (No space left on device)" in job.error and "--to onto another file system" in job.error
+    assert partial_files(small_disk) == []
+
+
+def test_the_free_space_a_sparse_file_needs_is_its_data(tmp_path: Path) -> None:
+    from strongroom.core.archive import Entry
+    from strongroom.core.restore.plan import CREATE, Action
+
+    sparse = Entry(path="disk.img", type="file", mode=0o644, mtime_ns=0, size=9 << 30, sparse=((0, 4096),))
+    plan = RestorePlan(tmp_path, [Action(sparse, tmp_path / "disk.img", CREATE, relative="disk.img")])
+    assert plan.bytes_to_write == 4096
+    apply.check_free_space(plan)  # 9 GiB of holes fit anywhere
