@@ -9,10 +9,13 @@ from .manifest import SET_SUFFIX, Entry, SetManifest, parse_manifest, sidecar_pa
 from .member_paths import ROOT, display_path
 from .reader import Expected, NotTheSetWritten, SetReader
 from .verify import VerifyReport, verify_set
-from .writer import IN_MEMORY, SetWriter, SourceError, fsync_directory, target_error, temporary_name
+from .writer import IN_MEMORY, PRIVATE, SHARED_WITH_GROUP, SetPermissions, SetWriter, SourceError, fsync_directory, target_error, temporary_name
 
 __all__ = [
     "IN_MEMORY",
+    "PRIVATE",
+    "SHARED_WITH_GROUP",
+    "SetPermissions",
     "ROOT",
     "SET_SUFFIX",
     "NotTheSetWritten",

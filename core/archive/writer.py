@@ -12,7 +12,7 @@ import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -95,14 +95,52 @@ class SourceError(Exception):
         self.error = error
 
 
+@dataclass(frozen=True)
+class SetPermissions:
+    """Who may read sets: a set holds every file of its store, so by default its owner alone.
+
+    In machine scope the administrators' group (the group of the target folder, kept by
+    its set-group-id bit) may read them too.
+    """
+
+    folder_mode: int = 0o700
+    file_mode: int = 0o600
+
+
+PRIVATE = SetPermissions()
+SHARED_WITH_GROUP = SetPermissions(0o2750, 0o640)
+
+
+def make_folders(path: Path, mode: int) -> list[Path]:
+    """Make ``path`` and whatever is missing above it, each with exactly ``mode``; return those made."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, mode)
+        except FileExistsError:
+            continue
+        os.chmod(folder, mode)  # the umask may have taken bits the mode asks for
+    return missing
+
+
+def _create(path: Path, mode: int) -> BinaryIO:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    os.fchmod(fd, mode)
+    return os.fdopen(fd, "wb")
+
+
 class SetWriter:
     """Writes one set file. Use as a context manager; call ``finish`` to keep it."""
 
     def __init__(self, path: Path, *, set_id: str, level: int = 3, threads: int = 0,
-                 frame_target: int = FRAME_TARGET) -> None:
+                 frame_target: int = FRAME_TARGET, permissions: SetPermissions = PRIVATE) -> None:
         self.path = path
         self.set_id = set_id
         self.frame_target = frame_target
+        self.permissions = permissions
         self._temporary = temporary_name(path)
         self._sidecar_temporary = temporary_name(sidecar_path(path))
         self._buffer = bytearray(CHUNK)
@@ -110,8 +148,8 @@ class SetWriter:
         compressor = zstandard.ZstdCompressor(level=level, threads=threads if threads > 1 else 0,
                                               write_checksum=True)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh: BinaryIO = open(self._temporary, "xb")  # noqa: SIM115 - closed in finish/abort
+            make_folders(path.parent, permissions.folder_mode)
+            self._fh: BinaryIO = _create(self._temporary, permissions.file_mode)  # closed in finish/abort
         except OSError as error:
             raise target_error(error, path) from None
         self._pipe = CompressionPipe(lambda: compressor.stream_writer(self._fh, closefd=False, write_size=CHUNK),
@@ -265,7 +303,7 @@ class SetWriter:
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
-            with open(self._sidecar_temporary, "xb") as sidecar:
+            with _create(self._sidecar_temporary, self.permissions.file_mode) as sidecar:
                 sidecar.write(document)
                 sidecar.flush()
                 os.fsync(sidecar.fileno())

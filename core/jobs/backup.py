@@ -6,11 +6,13 @@ failure or cancel at any point removes the set file and its sidecar.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..archive import ArchiveError, Entry, Expected, SetManifest, SetWriter, verify_set
+from ..archive import PRIVATE, SHARED_WITH_GROUP, ArchiveError, Entry, Expected, SetManifest, SetWriter, verify_set
 from ..catalog import CatalogError, SetRecord, Store, now_text
 from ..stores import driver_for
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
@@ -30,6 +32,17 @@ class BackupOptions:
     def __post_init__(self) -> None:
         if not 1 <= self.level <= 22:
             raise ValueError(f"compression level {self.level} is out of range: use 1 (fastest) to 22 (smallest)")
+
+
+def _others_can_reach(folder: Path) -> bool:
+    """Whether users other than the owner and group can go through every folder down to ``folder``."""
+    for place in (folder, *folder.parents):
+        try:
+            if not os.stat(place).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 class _Session(JobCallbacks):
@@ -80,7 +93,20 @@ class BackupJob(Job):
             self.log(f"in {folder}: completed {completed} set(s) and removed {removed} partial file(s) left by "
                      "backups that were interrupted")
         self.log(f"writing a {kind} set {set_id} to {set_path}")
+        self._warn_if_readable(folder)
         self._write_set(driver, store_path, set_path, set_id, kind, parent)
+
+    def _warn_if_readable(self, folder: Path) -> None:
+        """Sets hold every file of their store: say so when other users can reach into an existing target folder."""
+        for place in (folder, self.target):
+            try:
+                mode = os.stat(place).st_mode
+            except OSError:
+                continue
+            if mode & 0o005 and _others_can_reach(place.parent):
+                self.warn(f"the target folder {place} can be read by other users (mode {stat.S_IMODE(mode):04o}), "
+                          f"and a set holds every file of its store: chmod o-rwx {place} to keep the sets private")
+                return
 
     def _write_set(self, driver, store_path: Path, set_path: Path, set_id: str, kind: str,
                    parent: SetManifest | None) -> None:
@@ -90,7 +116,9 @@ class BackupJob(Job):
         partial files (removed by the next job), one killed after it leaves a complete set
         that the next job, or the next reader of that set, renames into place.
         """
-        with SetWriter(set_path, set_id=set_id, level=self.options.level, threads=self.options.threads) as writer:
+        permissions = SHARED_WITH_GROUP if self.engine.paths.lock_scope == "machine" else PRIVATE
+        with SetWriter(set_path, set_id=set_id, level=self.options.level, threads=self.options.threads,
+                       permissions=permissions) as writer:
             session = _Session(self, writer, parent, set_path.parent)
             with self.hold_store():
                 driver.snapshot(store_path, session)
