@@ -151,3 +151,30 @@ def console(engine, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
     window.watcher.stop()
     window.deleteLater()
+
+
+@pytest.fixture(scope="session")
+def attacker():
+    """An unprivileged local user of its own, created for the tests and removed after (root only).
+
+    Yields (uid, gid, name). The user has no home and no login shell.
+    """
+    import pwd
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("setpriv"):
+        pytest.skip("needs root, useradd and setpriv to act as a second local user")
+    name = f"srattack{os.getpid() % 100000}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name],
+                   check=True, capture_output=True, timeout=60)
+    try:
+        entry = pwd.getpwnam(name)
+        yield entry.pw_uid, entry.pw_gid, name
+    finally:
+        subprocess.run(["userdel", name], capture_output=True, timeout=60)
+
+
+def as_user(user: tuple[int, int, str], *command: str, **kwargs) -> subprocess.Popen:
+    """Start ``command`` as ``user`` (from the ``attacker`` fixture), with no supplementary groups."""
+    uid, gid, _ = user
+    return subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", *command], **kwargs)

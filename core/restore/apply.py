@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
+from pathlib import Path
 
 from ..archive import ROOT, Entry, SetReader, display_path, tar_format
 from ..leftovers import remove_stale_partials, temporary_name_for
@@ -95,6 +97,7 @@ class _Applier:
         self.result = RestoreResult(kept=plan.count(KEEP))
         self.problems = MetadataProblems()
         self.appeared: list[str] = []
+        self.current: Path | None = None  # the destination being written, for messages
 
     def run(self, open_set: Callable[[str], SetReader]) -> RestoreResult:
         actions = self.plan.actions
@@ -123,14 +126,15 @@ class _Applier:
         self.result.warnings = self.problems.warnings()
         if self.appeared:
             shown = ", ".join(f"'{display_path(path)}'" for path in self.appeared[:3])
-            self.result.warnings.append(f"{len(self.appeared)} item(s) appeared in the destination while the restore "
-                                        f"ran and were kept as they are: {shown}")
+            self.result.warnings.append(f"{len(self.appeared)} item(s) appeared or changed in the destination after "
+                                        f"the restore was planned, and were kept as they are: {shown}")
             self.result.kept += len(self.appeared)
         return self.result
 
     # -- folders --------------------------------------------------------------------------
 
     def _make_folder(self, item: Action) -> None:
+        self.current = item.destination
         folder, name = self.tree.parent_of(item.relative, create=True)
         try:
             os.mkdir(name, 0o700, dir_fd=folder)
@@ -140,6 +144,7 @@ class _Applier:
         self.result.folders_created += 1
 
     def _folder_metadata(self, item: Action) -> None:
+        self.current = item.destination
         fd = self.tree.fd if item.relative == ROOT else self.tree.folder(item.relative.split("/"))
         apply_metadata(item.entry, Target(fd=fd), self.problems, path=item.entry.path)
 
@@ -148,6 +153,7 @@ class _Applier:
         folders = {item.relative.rpartition("/")[0] for item in actions
                    if item.entry.type != "dir" and item.action in _WRITING}
         for folder in sorted(folders):
+            self.current = self.plan.root.joinpath(*folder.split("/")) if folder else self.plan.root
             try:
                 fd = self.tree.folder(folder.split("/") if folder else [])
             except FileNotFoundError:
@@ -157,6 +163,7 @@ class _Applier:
     # -- files, links, FIFOs ----------------------------------------------------------------
 
     def _spot(self, item: Action) -> RestoreSpot:
+        self.current = item.destination
         folder, name = self.tree.parent_of(item.relative, create=True)
         return RestoreSpot(folder, name, temporary_name_for(name), item.action == REPLACE, item.destination)
 
@@ -223,6 +230,9 @@ class _Applier:
                 self.result.hard_links_written += 1
 
     def _place(self, spot: RestoreSpot, item: Action) -> bool:
+        if spot.replace and self.plan.policy == "if-older" and not _still_older(spot, item):
+            self.appeared.append(item.relative)  # rewritten since the plan: it is newer now, and kept
+            return False
         try:
             if item.entry.type == "file":
                 self.driver.install(spot)
@@ -232,6 +242,15 @@ class _Applier:
             self.appeared.append(item.relative)
             return False
         return True
+
+
+def _still_older(spot: RestoreSpot, item: Action) -> bool:
+    """``if-older``, asked again at the moment of writing: is what stands there still older than the set's?"""
+    try:
+        existing = os.stat(spot.name, dir_fd=spot.dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return True
+    return not stat.S_ISDIR(existing.st_mode) and existing.st_mtime_ns < item.entry.mtime_ns
 
 
 def _create(spot: RestoreSpot) -> int:
@@ -276,8 +295,12 @@ def _write_sparse(target, entry: Entry, chunks: Iterator[bytes], hooks: RestoreH
 def apply_plan(plan: RestorePlan, driver: StoreDriver, open_set: Callable[[str], SetReader],
                hooks: RestoreHooks) -> RestoreResult:
     check_free_space(plan)
+    applier = None
     try:
         with DestinationTree(plan.root, create=True) as tree:
-            return _Applier(plan, driver, hooks, tree).run(open_set)
+            applier = _Applier(plan, driver, hooks, tree)
+            return applier.run(open_set)
     except OSError as error:
+        if applier is not None and applier.current is not None and not str(error.filename or "/").startswith("/"):
+            error.filename = str(applier.current)  # a name relative to a folder's descriptor: show the whole path
         raise destination_error(error, plan.root) from None

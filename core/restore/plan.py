@@ -61,6 +61,7 @@ class Action:
 class RestorePlan:
     root: Path
     actions: list[Action] = field(default_factory=list)
+    policy: str = "never"  # decided again when each item is written: the destination may change meanwhile
 
     def count(self, action: str, kind: str | None = None) -> int:
         return sum(1 for item in self.actions if item.action == action and kind in (None, item.entry.type))
@@ -103,7 +104,7 @@ def _relative(path: str, manifest: SetManifest) -> str:
 
 def build_plan(manifest: SetManifest, driver: StoreDriver, store_path: Path, options: RestoreOptions) -> RestorePlan:
     root = driver.restore_root(store_path, options.to).absolute()
-    plan = RestorePlan(root)
+    plan = RestorePlan(root, policy=options.overwrite)
     files = {entry.path: entry for entry in manifest.entries if entry.type == "file"}
     written: dict[str, str] = {}  # a file's path in the set -> where its data is restored (hard links follow it)
     tree = DestinationTree.existing(root)
