@@ -6,6 +6,7 @@ nothing else in them knows where files live or how a set is read.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from .archive import ArchiveError, Expected, SetManifest, SetReader, sidecar_path
@@ -132,6 +133,17 @@ class Engine:
         return RestoreJob(self, self.restorable_store(store_name), options, set_id=set_id,
                           mutex_timeout=mutex_timeout)
 
+    def untrusted_restore_job(self, set_file: Path, options: RestoreOptions, *,
+                              mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> RestoreJob:
+        """Restore a set file this catalog does not know, as untrusted (the administrator asked for it)."""
+        if self.catalog.set_at(str(set_file.absolute())) is not None:
+            raise ArchiveError(f"{set_file} is a set of this catalog: restore it by its store and id, as trusted")
+        with SetReader(set_file) as reader:
+            manifest = reader.manifest
+        store = Store(manifest.store, manifest.store_type, manifest.source, manifest.created)
+        return RestoreJob(self, store, replace(options, untrusted=True), mutex_timeout=mutex_timeout,
+                          untrusted_file=set_file.absolute())
+
     def restorable_store(self, name: str) -> Store:
         """A registered store, or — for a removed one — what its latest set says it was."""
         try:
@@ -143,5 +155,5 @@ class Engine:
         manifest = self.load_manifest(sets[-1])
         return Store(name, manifest.store_type, manifest.source, manifest.created)
 
-    def verify_job(self, set_id_or_file: str) -> VerifyJob:
-        return VerifyJob(self, set_id_or_file)
+    def verify_job(self, set_id_or_file: str, *, untrusted: bool = False) -> VerifyJob:
+        return VerifyJob(self, set_id_or_file, untrusted=untrusted)

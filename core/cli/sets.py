@@ -27,6 +27,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                  description="Read a set and check every member against its manifest. "
                                              "Exit 0 when intact, 1 when damaged.")
     verify.add_argument("set", metavar="SET_ID|FILE")
+    verify.add_argument("--untrusted", action="store_true",
+                        help="FILE is a set this catalog does not know: check it anyway")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=verify_set)
 
@@ -79,7 +81,7 @@ def browse_set(args: argparse.Namespace, paths: StrongroomPaths) -> int:
 
 
 def verify_set(args: argparse.Namespace, paths: StrongroomPaths) -> int:
-    job = Engine(paths).verify_job(args.set)
+    job = Engine(paths).verify_job(args.set, untrusted=args.untrusted)
     job.run()
     report = job.report
     if args.json:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..archive import SetManifest, SetReader
 from ..catalog import Store
 from ..restore import RestoreOptions, RestorePlan, apply_plan, build_plan
 from ..restore.apply import RestoreHooks
@@ -24,27 +26,47 @@ class RestoreJob(Job):
     operation = "restore"
 
     def __init__(self, engine: Engine, store: Store, options: RestoreOptions = RestoreOptions(), *,
-                 set_id: str = "latest", mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> None:
+                 set_id: str = "latest", mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT,
+                 untrusted_file: Path | None = None) -> None:
+        """Restore a catalogued set of ``store``; or, with ``untrusted_file``, a set file this catalog does
+        not know (``options.untrusted`` must say the administrator asked for it)."""
         super().__init__(engine, store.name, store.type, mutex_timeout=mutex_timeout)
         self.store = store
         self.options = options
         self.requested_set = set_id
+        self.untrusted_file = untrusted_file
         self.plan: RestorePlan | None = None
 
-    def _execute(self) -> None:
-        self._running()  # reading the set and planning; the store's mutex is taken only to write
+    def _catalogued(self) -> tuple[SetManifest, Callable[[str], SetReader]]:
         catalog = self.engine.catalog
         record = catalog.latest_set(self.store.name) if self.requested_set == "latest" else \
             catalog.get_set(self.requested_set)
         if record.store != self.store.name:
             raise StoreError(f"set {record.id} belongs to store {record.store!r}, not {self.store.name!r}: "
                              f"restore it with 'strongroom restore {record.store} --set {record.id}'")
-        self.set_id = record.id
         manifest = self.engine.load_manifest(record)
+        return manifest, lambda set_id: self.engine.open_set(set_id, manifest)
+
+    def _untrusted(self, path: Path) -> tuple[SetManifest, Callable[[str], SetReader]]:
+        with SetReader(path) as reader:
+            manifest = reader.manifest
+        if manifest.kind != "full":
+            raise StoreError(f"{path} is an incremental set whose parents are not in this catalog: restore a full "
+                             "set from elsewhere, or back up and restore with the catalog that made it")
+        self.warn(f"{path} is not a set of this catalog: restored as untrusted — no set-id or sticky bits, nothing "
+                  "world-writable, every item owned by the restoring user, only user.* extended attributes")
+        return manifest, lambda set_id: SetReader(path, manifest)
+
+    def _execute(self) -> None:
+        self._running()  # reading the set and planning; the store's mutex is taken only to write
+        manifest, open_set = (self._untrusted(self.untrusted_file) if self.untrusted_file is not None
+                              else self._catalogued())
+        self.set_id = manifest.set_id
+        record_id = manifest.set_id
         driver = driver_for(self.store.type)
         plan = build_plan(manifest, driver, Path(self.store.path), self.options)
         self.plan = plan
-        self.log(f"restoring set {record.id} into {plan.root}: {plan.count('create')} to create, "
+        self.log(f"restoring set {record_id} into {plan.root}: {plan.count('create')} to create, "
                  f"{plan.count('replace')} to replace, {plan.count(KEEP)} kept")
         if self.options.dry_run:
             for line in plan.lines():
@@ -52,7 +74,7 @@ class RestoreJob(Job):
             return
         self.meter.set_totals(plan.count("create", "file") + plan.count("replace", "file"), plan.bytes_to_write)
         with self.hold_store():
-            result = apply_plan(plan, driver, lambda set_id: self.engine.open_set(set_id, manifest), _Hooks(self))
+            result = apply_plan(plan, driver, open_set, _Hooks(self))
         if result.leftovers_removed:
             self.log(f"removed {result.leftovers_removed} partial file(s) left in {plan.root} by restores that "
                      "were interrupted")

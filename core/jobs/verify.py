@@ -18,8 +18,12 @@ class VerifyJob(Job):
 
     operation = "verify"
 
-    def __init__(self, engine: Engine, set_id_or_file: str) -> None:
+    def __init__(self, engine: Engine, set_id_or_file: str, *, untrusted: bool = False) -> None:
+        """A set file the catalog does not know is verified only when ``untrusted`` says it was asked for."""
         self.path, self.set_record = _locate(engine, set_id_or_file)
+        if self.set_record is None and not untrusted:
+            raise CatalogError(f"{self.path} is not a set of this catalog (copied from elsewhere?): nothing vouches "
+                               "for it — verify it with --untrusted to check it anyway")
         if self.set_record is not None:  # the catalog knows; the set is read only once, by verify
             record = self.set_record
             store, store_type, self.total_bytes = record.store, record.store_type, record.bytes

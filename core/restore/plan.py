@@ -31,10 +31,27 @@ class RestoreOptions:
     overwrite: str = "never"
     paths: tuple[str, ...] = ()
     dry_run: bool = False
+    untrusted: bool = False  # a set from elsewhere: restored tamed (see ``tamed``)
 
     def __post_init__(self) -> None:
         if self.overwrite not in OVERWRITE_POLICIES:
             raise ValueError(f"unknown overwrite policy {self.overwrite!r}; use one of: {', '.join(OVERWRITE_POLICIES)}")
+        if self.untrusted and self.to is None:
+            raise ValueError("a set from elsewhere is restored only into a folder given with --to")
+
+
+_UNTRUSTED_MODE = ~(stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX | stat.S_IWOTH) & 0o7777
+
+
+def tamed(entry: Entry) -> Entry:
+    """An entry of a set that is not in this catalog, made harmless to restore as root.
+
+    No set-id or sticky bit, nothing world-writable, owned by the restoring user (no owner
+    recorded), and only ``user.*`` extended attributes: ``security.capability`` would grant
+    privileges, ``trusted.*`` and ACLs can open files to others.
+    """
+    return replace(entry, mode=entry.mode & _UNTRUSTED_MODE, uid=os.getuid(), gid=os.getgid(), user=None,
+                   group=None, xattrs=tuple((name, value) for name, value in entry.xattrs if name.startswith("user.")))
 
 
 @dataclass(frozen=True)
@@ -105,12 +122,15 @@ def _relative(path: str, manifest: SetManifest) -> str:
 def build_plan(manifest: SetManifest, driver: StoreDriver, store_path: Path, options: RestoreOptions) -> RestorePlan:
     root = driver.restore_root(store_path, options.to).absolute()
     plan = RestorePlan(root, policy=options.overwrite)
-    files = {entry.path: entry for entry in manifest.entries if entry.type == "file"}
+    files = {entry.path: tamed(entry) if options.untrusted else entry
+             for entry in manifest.entries if entry.type == "file"}
     written: dict[str, str] = {}  # a file's path in the set -> where its data is restored (hard links follow it)
     tree = DestinationTree.existing(root)
     try:
         fresh = tree is None or not os.listdir(tree.fd)
         for entry in select_entries(manifest, options.paths):
+            if options.untrusted:
+                entry = tamed(entry)
             destination = driver.destination(root, store_path, entry)
             if entry.path == ROOT and entry.type == "dir":
                 plan.actions.append(Action(entry, root, CREATE if fresh or options.overwrite == "always" else EXISTS,
