@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import datetime
 
+from ..mutex.arrivals import clear_dead_waiters
 from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexStatus, break_record, mutex_status
 from ..paths import StrongroomPaths
 from ..store_types import get_store_type
@@ -142,7 +143,9 @@ def break_lock(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     status = mutex_status(lockdir, args.store_type)
     print(render_status([status], now=time.time()))
     if status.state == "free":
-        print(f"{status.name} is free; nothing to break")
+        cleared = clear_dead_waiters(lockdir, args.store_type)
+        more = f"; cleared {cleared} record(s) of waiters that were not waiting (ended, or forged)" if cleared else ""
+        print(f"{status.name} is free; nothing to break{more}")
         return 0
     if status.state == "held" and not status.foreign:
         print(f"strongroom: {status.name} is held by a live process on this host; stop that job instead",

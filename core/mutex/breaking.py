@@ -13,10 +13,20 @@ import filelock
 from ..identity import Liveness
 from .errors import BreakRefused
 from .lockdir import LockDirectory, mutex_name
-from .records import MalformedRecord, MutexRecord, read_record, remove_record
+from .arrivals import clear_dead_waiters
+from .records import MalformedRecord, MutexRecord, NotARecordFile, read_record, remove_record
 
 
 def break_record(lockdir: LockDirectory, store_type: str, expected: MutexRecord | None = None) -> str:
+    """Break the holder record (see ``_break_holder``) and clear the records of waiters that are not waiting."""
+    said = _break_holder(lockdir, store_type, expected)
+    cleared = clear_dead_waiters(lockdir, store_type)
+    if cleared:
+        said += f"; cleared {cleared} record(s) of waiters that were not waiting (ended, or forged)"
+    return said
+
+
+def _break_holder(lockdir: LockDirectory, store_type: str, expected: MutexRecord | None) -> str:
     """Remove the holder record of ``store_type``; returns a sentence saying what was done.
 
     ``expected`` is the record that was shown to the administrator: if the record has
@@ -28,7 +38,11 @@ def break_record(lockdir: LockDirectory, store_type: str, expected: MutexRecord 
     try:
         record = read_record(path)
     except MalformedRecord as error:
-        remove_record(path)
+        try:
+            remove_record(path)
+        except NotARecordFile:
+            raise BreakRefused(f"{path} is a folder, not a holder record: someone made it there — look at it and "
+                               f"remove it yourself (rm -r {path})") from None
         return f"removed the unreadable record of {name} ({error.reason})"
     if record is None:
         return f"{name} has no holder record; nothing to break"

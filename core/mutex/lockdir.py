@@ -62,47 +62,72 @@ class LockDirectory:
         return self.path / f"{mutex_name(store_type)}.waiting"
 
     def ensure(self) -> None:
-        """Create the directory with the scope's permissions, or check an existing one."""
+        """Create the directory with the scope's permissions, or check an existing one.
+
+        Only a directory Strongroom creates gets its mode set: an existing one (a shared
+        folder, /tmp) is never chmodded; if its permissions are unsafe for the scope, the
+        message says what to run.
+        """
         if os.path.lexists(self.path) and not self.path.is_dir():
             raise LockDirectoryError(f"the lock directory {self.path} is not a directory; remove it or choose another")
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise LockDirectoryError(
-                f"cannot create the lock directory {self.path} ({error.strerror}); create it "
-                "yourself or choose another one with --lock-dir or STRONGROOM_LOCK_DIR"
-            ) from None
-        self._check_or_fix(self.path)
+        created = False
+        if not self.path.is_dir():
+            try:
+                self.path.mkdir(parents=True)
+                created = True
+            except FileExistsError:
+                pass
+            except OSError as error:
+                raise LockDirectoryError(
+                    f"cannot create the lock directory {self.path} ({error.strerror}); create it "
+                    "yourself or choose another one with --lock-dir or STRONGROOM_LOCK_DIR"
+                ) from None
+        self._check(self.path, created, follow=True)
 
     def ensure_waiting_dir(self, store_type: str) -> Path:
+        """The waiting folder of a mutex: made here if missing, and refused if it is a link or not safe."""
         path = self.waiting_dir(store_type)
-        if not path.is_dir():
+        created = False
+        if not os.path.lexists(path):
             try:
-                path.mkdir(exist_ok=True)
+                path.mkdir()
+                created = True
+            except FileExistsError:
+                pass
             except OSError as error:
                 raise LockDirectoryError(f"cannot create {path} ({error.strerror})") from None
-            self._check_or_fix(path)
+        self._check(path, created, follow=False)
         return path
 
-    def _check_or_fix(self, path: Path) -> None:
+    def _check(self, path: Path, created: bool, *, follow: bool) -> None:
         try:
-            info = os.lstat(path)
+            info = os.stat(path) if follow else os.lstat(path)
         except OSError as error:
             raise LockDirectoryError(f"cannot inspect the lock directory {path} ({error.strerror})") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise LockDirectoryError(f"{path} is a link, not a folder: someone put it there — remove it "
+                                     f"(rm {path}); Strongroom makes that folder itself")
         if not stat.S_ISDIR(info.st_mode):
             raise LockDirectoryError(f"the lock directory {path} is not a directory; remove it or choose another")
         if not hasattr(os, "getuid"):
             return  # Windows: the profile directory's ACLs already keep it private
         mode = stat.S_IMODE(info.st_mode)
-        if info.st_uid == os.getuid():
-            if mode != self.dir_mode:
-                os.chmod(path, self.dir_mode)
+        if created:
+            os.chmod(path, self.dir_mode)  # ours: the umask must not decide who may use it
             return
         if self.scope == "user":
-            raise LockDirectoryError(
-                f"the lock directory {path} belongs to user id {info.st_uid}, not to you; "
-                "a per-user lock directory must be your own -- remove it or choose another"
-            )
+            if info.st_uid != os.getuid():
+                raise LockDirectoryError(
+                    f"the lock directory {path} belongs to user id {info.st_uid}, not to you; "
+                    "a per-user lock directory must be your own -- remove it or choose another"
+                )
+            if mode & (stat.S_IWGRP | stat.S_IWOTH):
+                raise LockDirectoryError(
+                    f"the lock directory {path} can be written by other users (mode {mode:04o}), who could forge "
+                    f"its records; a per-user lock directory must be yours alone -- run: chmod 700 {path}, or "
+                    "choose another"
+                )
+            return
         if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
             raise LockDirectoryError(
                 f"the shared lock directory {path} is writable by every user; "

@@ -209,9 +209,18 @@ def write_record(path: Path | str, record: MutexRecord, mode: int) -> None:
         raise
 
 
+class NotARecordFile(OSError):
+    """Something that is not a file stands where a record belongs (a folder someone made there)."""
+
+
 def remove_record(path: Path | str) -> None:
-    """Remove a record file if it is there."""
+    """Remove a record file if it is there; NotARecordFile for a folder, which is never removed."""
     try:
         os.unlink(path)
     except FileNotFoundError:
         pass
+    except (IsADirectoryError, PermissionError) as error:
+        if os.path.isdir(path) and not os.path.islink(path):
+            raise NotARecordFile(error.errno, "a folder, not a record: Strongroom does not remove it",
+                                 str(path)) from None
+        raise
