@@ -7,6 +7,7 @@ Fault: what was injected, whether Strongroom's answer was the clear message expe
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 from soak_world import tree_state
 
 from strongroom.core.archive import Entry, SetManifest, SetWriter, sidecar_path
+from strongroom.core.archive.zstd_frames import manifest_frame, trailer
 
 CLI = [sys.executable, "-m", "strongroom.core.cli.main"]
 TIMEOUT = 300
@@ -196,7 +198,8 @@ HOSTILE: dict[str, tuple[Entry, ...]] = {
 }
 
 
-def write_hostile(path: Path, kind: str, set_id: str) -> SetManifest:
+def write_hostile(path: Path, kind: str, set_id: str) -> tuple[str, str]:
+    """Write a hostile set; (its creation time, the SHA-256 of its manifest) for its catalog record."""
     with SetWriter(path, set_id=set_id) as writer:
         data = b"harmless\n"
         entry, _ = writer.add_file(Entry(path="ok.txt", type="file", mode=0o644, mtime_ns=0, size=len(data)),
@@ -207,11 +210,20 @@ def write_hostile(path: Path, kind: str, set_id: str) -> SetManifest:
         manifest = writer.finish(SetManifest(
             set_id=set_id, store="hostile", store_type="folder", kind="full", parent=None,
             created="2026-01-01T00:00:00.000Z", source="/nonexistent/hostile", entries=tuple(entries)))
-    if not hostile:
-        document = json.loads(sidecar_path(path).read_bytes())
-        document["entries"][0]["type"] = "chardev"
-        sidecar_path(path).write_text(json.dumps(document))
-    return manifest
+    if hostile:
+        return manifest.created, manifest.digest()
+    # A device entry cannot be written by SetWriter: both manifests, the sidecar and the one inside, are
+    # rewritten as the set's maker would (a sidecar edited alone is passed over for the one inside).
+    document = json.loads(sidecar_path(path).read_bytes())
+    document["entries"][0]["type"] = "chardev"
+    data = json.dumps(document).encode()
+    offset = document["manifest_frame_offset"]
+    with open(path, "r+b") as handle:
+        handle.truncate(offset)
+        handle.seek(offset)
+        handle.write(manifest_frame(data) + trailer(offset))
+    sidecar_path(path).write_bytes(data)
+    return manifest.created, hashlib.sha256(data).hexdigest()
 
 
 def hostile_set(home: Path, lock_dir: Path, folder: Path, kind: str, number: int) -> tuple[Fault, Fault]:
@@ -221,13 +233,13 @@ def hostile_set(home: Path, lock_dir: Path, folder: Path, kind: str, number: int
     set_id = f"hostile-{number}"
     path = folder / "hostile" / f"{set_id}.tar.zst"
     path.parent.mkdir(parents=True, exist_ok=True)
-    manifest = write_hostile(path, kind, set_id)
+    created, digest = write_hostile(path, kind, set_id)
     verify = cli(home, lock_dir, "verify", str(path), "--untrusted")
     named = (HOSTILE_MEMBER[kind] in verify.stdout or "sidecar" in verify.stdout) and "Traceback" not in verify.stdout
     verify_fault = Fault(f"hostile set: {kind}", verify.returncode == 1 and named, first_line(verify.stdout))
     Catalog(home / "catalog.sqlite").add_set(SetRecord(
-        id=set_id, store="hostile", store_type="folder", kind="full", parent=None, created=manifest.created,
-        path=str(path), files=1, bytes=9, stored_bytes=path.stat().st_size, manifest_sha256=manifest.digest()))
+        id=set_id, store="hostile", store_type="folder", kind="full", parent=None, created=created,
+        path=str(path), files=1, bytes=9, stored_bytes=path.stat().st_size, manifest_sha256=digest))
     destination = folder / f"restore-{number}" / "dest"
     destination.mkdir(parents=True)
     restore = cli(home, lock_dir, "restore", "hostile", "--set", set_id, "--to", str(destination))

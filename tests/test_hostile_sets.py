@@ -219,3 +219,18 @@ def test_odd_settings_are_reported_and_backups_still_run(home, engine, docs: Pat
     result = cli(home, "backup", "docs")
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert "settings" in result.stderr and "using defaults" in result.stderr
+
+
+@pytest.mark.parametrize("planted", ["fifo", "link"])
+def test_a_catalog_that_is_not_a_regular_file_is_refused_without_hanging(home: Path, tmp_path: Path,
+                                                                         planted: str) -> None:
+    catalog = home / "catalog.sqlite"
+    if planted == "fifo":
+        os.mkfifo(catalog)
+    else:
+        elsewhere = tmp_path / "elsewhere.sqlite"
+        elsewhere.write_bytes(b"")
+        os.symlink(elsewhere, catalog)
+    result = cli(home, "sets", timeout=20)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"the catalog {catalog} is a {'FIFO' if planted == 'fifo' else 'link'}, not a catalog file" in result.stderr

@@ -8,7 +8,9 @@ between threads, and no transaction is held while a job works.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -38,7 +40,22 @@ class Catalog:
         except OSError as error:
             raise CatalogError(f"cannot create the data folder {path.parent} ({error.strerror}): "
                                "check its permissions or use --home DIR") from None
+        self._check_regular()
         self._migrate()
+
+    def _check_regular(self) -> None:
+        """The catalog is a regular file or not there yet: SQLite would follow a planted link and block on a FIFO."""
+        try:
+            kind = os.lstat(self.path).st_mode
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise CatalogError(f"cannot open the catalog {self.path} ({error.strerror}): check the data folder") \
+                from None
+        if not stat.S_ISREG(kind):
+            what = "a link" if stat.S_ISLNK(kind) else "a FIFO" if stat.S_ISFIFO(kind) else "not a regular file"
+            raise CatalogError(f"the catalog {self.path} is {what}, not a catalog file: someone put it there — "
+                               "remove it and restore the catalog from a copy, or use --home DIR")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
