@@ -11,7 +11,9 @@ and two SQLite stores that a writer keeps changing (bench/soak_world.py):
 - a fault thread, in turn: fills a target (a file-size limit; a 1 MiB tmpfs), turns a
   target read-only before or during a backup, damages sets in place (flipped bytes,
   truncation, sidecar deleted or altered) and feeds them to verify and restore, and
-  feeds hostile sets ('..', absolute paths, a member below a link, a hard link out of the set, a device entry).
+  feeds hostile sets ('..', absolute paths, a member below a link, a hard link out of the set, a device entry);
+- as root, the lock folder is shared (machine scope) with a second local user who forges waiter
+  records there and swaps folders for links under root's restores and backups (soak_hostile.py).
 
 Then it checks and prints, as a table: every catalogued set verifies and holds a state its
 store really was in; every successful restore equals that state; no set exists for a job
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import random
 import signal
 import subprocess
@@ -40,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from soak_faults import (CLI, DAMAGE, HOSTILE, Fault, damaged_set, file_size_limit, hostile_set,  # noqa: E402
                          mount_tmpfs, read_only_target, tiny_filesystem, unmount)
+from soak_hostile import HostileUser  # noqa: E402
 from soak_world import FOLDER_STORES, SQLITE_STORES, World  # noqa: E402
 
 from strongroom.core.engine import Engine  # noqa: E402
@@ -56,6 +60,8 @@ class Soak:
         self.work = work
         self.home = work / "home"
         self.lock_dir = self.home / "locks"
+        if os.geteuid() == 0:  # a shared lock folder, with a hostile user in its group (bench/soak_hostile.py)
+            os.environ["STRONGROOM_LOCK_SCOPE"] = "machine"
         self.fault_home = work / "fault-home"  # catalog of the fault runs (its own, small); same lock directory
         self.engine = Engine(resolve_paths(self.home))
         self.world = World(work, self.engine.registry, seed)
@@ -78,6 +84,8 @@ class Soak:
         self.busy_stores: set[str] = set()
         self.numbers = iter(range(10**9))
         self.mounted: list[Path] = []
+        self.engine.paths.lock_directory().ensure()
+        self.hostile = HostileUser(work, self.lock_dir, CLI)
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -303,6 +311,9 @@ class Soak:
         workers += [threading.Thread(target=self.process_worker, args=(n,), name=f"process worker {n}", daemon=True)
                     for n in range(processes)]
         workers.append(threading.Thread(target=self.fault_worker, name="faults", daemon=True))
+        workers.append(threading.Thread(target=self.hostile.worker, args=(self.deadline,), name="hostile user's root",
+                                        daemon=True))
+        self.hostile.start()
         writer.start()
         for worker in workers:
             worker.start()
@@ -312,6 +323,7 @@ class Soak:
                 self.count("workers that did not stop")
         self.world.stop.set()
         writer.join(120)
+        self.hostile.stop()
 
 
 def main() -> int:

@@ -165,6 +165,7 @@ def check(soak) -> list[Row]:
                     f"{lost} sets/restores", not lost))
     rows.append(Row("catalog PRAGMA integrity_check", catalog.integrity_check(), catalog.integrity_check() == "ok"))
     rows.append(Row("writer errors", str(len(world.errors)), not world.errors))
+    rows += soak.hostile.rows(Row)
     for error in world.errors[:5]:
         print(f"  {error}")
     return rows
