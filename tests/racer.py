@@ -34,7 +34,7 @@ def main() -> None:
             os.unlink(folder)
             os.rename(aside, folder)
             done += 1
-            time.sleep(PAUSE)
+            time.sleep(PAUSE)  # pacing the attack, not synchronisation
         except OSError:
             try:  # whatever state the last round left, put the folder back
                 if os.path.islink(folder):
