@@ -128,11 +128,58 @@ def test_restore_in_place_keeps_the_database_unless_allowed(engine, tmp_path: Pa
     assert check_consistent(database) == 50
 
 
-def test_sqlite_incremental_requests_make_full_sets(engine, tmp_path: Path) -> None:
-    make_database(tmp_path / "app.db", rows=10)
-    engine.add_store("app", "sqlite", str(tmp_path / "app.db"))
-    for _ in range(2):
-        job = engine.backup_job("app", BackupOptions(incremental=True))
-        assert job.run() == JobState.SUCCEEDED
-        assert engine.catalog.get_set(job.set_id).kind == "full"
+def test_one_changed_row_in_a_100_mib_database_makes_an_incremental_set_under_a_mib(engine, tmp_path: Path) -> None:
+    database = tmp_path / "big.db"
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, body BLOB)")
+    connection.executemany("INSERT INTO blobs VALUES (?, randomblob(100000))", ((i,) for i in range(1, 1050)))
+    connection.commit()
+    assert database.stat().st_size > 100 << 20
+    engine.add_store("big", "sqlite", str(database))
+    full = engine.backup_job("big", BackupOptions())
+    assert full.run() == JobState.SUCCEEDED
+    connection.execute("UPDATE blobs SET body = randomblob(3000) WHERE id = 500")
+    connection.commit()
+    connection.close()
+    job = engine.backup_job("big", BackupOptions(incremental=True))
+    assert job.run() == JobState.SUCCEEDED, job.error
+    record = engine.catalog.get_set(job.set_id)
+    assert record.kind == "incremental" and record.parent == full.set_id
+    assert record.stored_bytes < 1 << 20, record.stored_bytes
+    assert any("pages changed since set" in line for line in job.log_lines)
+    out = tmp_path / "out"
+    restored = engine.restore_job("big", RestoreOptions(to=out), set_id=job.set_id)
+    assert restored.run() == JobState.SUCCEEDED, restored.error
+    with sqlite3.connect(out / "big.db") as copy, sqlite3.connect(database) as original:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        query = "SELECT id, body FROM blobs ORDER BY id"
+        assert copy.execute(query).fetchall() == original.execute(query).fetchall()
+
+
+def test_a_chain_of_incrementals_under_a_live_writer_restores_each_point(engine, tmp_path: Path) -> None:
+    database = make_database(tmp_path / "app.db", rows=3000)
+    engine.add_store("app", "sqlite", str(database))
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(database), str(stop)])
+    points = []
+    try:
+        for number in range(6):
+            job = engine.backup_job("app", BackupOptions(incremental=number > 0))
+            assert job.run() == JobState.SUCCEEDED, job.error
+            points.append(job.set_id)
+    finally:
+        stop.touch()
+        writer.wait(timeout=60)
+    records = [engine.catalog.get_set(set_id) for set_id in points]
+    assert [record.kind for record in records] == ["full"] + ["incremental"] * 5
+    for record in records[1:]:  # each holds only the changed pages
+        (entry,) = engine.load_manifest(record).entries
+        assert entry.path == "app.db.pages" and entry.delta is not None and entry.delta < entry.size / 2
+    totals = []
+    for number, set_id in enumerate(points):
+        out = tmp_path / f"point{number}"
+        job = engine.restore_job("app", RestoreOptions(to=out), set_id=set_id)
+        assert job.run() == JobState.SUCCEEDED, job.error
+        totals.append(check_consistent(out / "app.db"))  # integrity, and rows exactly 1..n: a prefix of the writes
+    assert totals == sorted(totals) and totals[-1] > totals[0]  # each later point holds more of the writes
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith((".sqlite-copy", ".partial", "-journal"))]

@@ -51,6 +51,8 @@ class Entry:
     group: str | None = None
     xattrs: tuple[tuple[str, bytes], ...] = ()  # every extended attribute, POSIX ACLs included
     sparse: tuple[tuple[int, int], ...] | None = None  # data regions (offset, length) of a sparse file
+    pages: tuple[int, bytes] | None = None  # a database file: (page size, a 16-byte hash of every page, in order)
+    delta: int | None = None  # stored bytes when the member holds only the pages changed since the set's parent
     ino: int = 0
     ctime_ns: int = 0
     set_id: str = ""  # the set whose tar stream holds this member
@@ -61,6 +63,8 @@ class Entry:
     @property
     def stored_size(self) -> int:
         """Bytes of data this member has in its set's tar stream."""
+        if self.delta is not None:
+            return self.delta
         return tar_format.stored_size(self.type, self.size, self.sparse)
 
     def head(self) -> tar_format.MemberHead:
@@ -76,6 +80,8 @@ class Entry:
             document["xattrs"] = {name: base64.b64encode(value).decode() for name, value in self.xattrs}
         if self.sparse is not None:
             document["sparse"] = [list(region) for region in self.sparse]
+        if self.pages is not None:
+            document["pages"] = {"page_size": self.pages[0], "hashes": base64.b64encode(self.pages[1]).decode()}
         return document
 
 
@@ -112,7 +118,9 @@ class SetManifest:
 
     @property
     def bytes(self) -> int:
-        return sum(entry.size for entry in self.own_entries if entry.type == "file")
+        """The file bytes this set's own tar stream holds (a page delta's, not the whole database's)."""
+        return sum(entry.size if entry.delta is None else entry.delta for entry in self.own_entries
+                   if entry.type == "file")
 
     @property
     def store_bytes(self) -> int:
@@ -235,7 +243,12 @@ def _parse_entry(raw: object) -> Entry:
     values["xattrs"] = tuple(sorted((name, base64.b64decode(value, validate=True)) for name, value in xattrs.items()))
     if "sparse" in values:
         values["sparse"] = _regions(path, values["sparse"], values.get("size"))
+    if "pages" in values:
+        values["pages"] = _pages(path, values["pages"], values.get("size"))
     entry = Entry(**values)
+    if entry.delta is not None and (type(entry.delta) is not int or not 0 <= entry.delta <= _OFF_T[1]
+                                    or entry.pages is None):
+        raise ValueError(f"entry '{display_path(path)}' has a bad page delta")
     for name, (low, high) in _RANGES.items():
         value = getattr(entry, name)
         if type(value) is not int or not low <= value <= high:
@@ -262,6 +275,22 @@ def _is_name(text: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate no name on disk can have
         return False
     return "\0" not in text
+
+
+PAGE_HASH = 16  # bytes of BLAKE2b per database page
+
+
+def _pages(path: str, raw: object, size: object) -> tuple[int, bytes]:
+    """A database's page size and page hashes: one hash per page of the file's size."""
+    if not isinstance(raw, dict) or set(raw) != {"page_size", "hashes"} or not isinstance(raw["hashes"], str):
+        raise ValueError(f"entry '{display_path(path)}' has malformed page hashes")
+    page_size = raw["page_size"]
+    if type(page_size) is not int or page_size not in {512 << shift for shift in range(8)}:
+        raise ValueError(f"entry '{display_path(path)}' has a bad page size {page_size!r:.40}")
+    hashes = base64.b64decode(raw["hashes"], validate=True)
+    if type(size) is not int or len(hashes) % PAGE_HASH or len(hashes) // PAGE_HASH * page_size != size:
+        raise ValueError(f"entry '{display_path(path)}' has page hashes that do not cover its size")
+    return page_size, hashes
 
 
 def _regions(path: str, raw: object, size: object) -> tuple[tuple[int, int], ...]:

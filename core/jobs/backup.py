@@ -61,6 +61,9 @@ class _Session(JobCallbacks):
     def warn(self, message: str) -> None:
         self.job.warn(message)
 
+    def log(self, line: str) -> None:
+        self.job.log(line)
+
     def set_totals(self, files: int, size: int) -> None:
         self.job.meter.set_totals(files, size)
 
@@ -158,7 +161,7 @@ class BackupJob(Job):
             return None
         try:
             manifest = self.engine.load_manifest(record)
-            for holder in {entry.set_id for entry in manifest.entries}:
+            for holder in {entry.set_id for entry in manifest.entries} | self._chain(record):
                 if not Path(self.engine.catalog.get_set(holder).path).exists():
                     raise ArchiveError(f"set {holder}, which it relies on, is missing")
         except (ArchiveError, CatalogError) as error:
@@ -166,6 +169,14 @@ class BackupJob(Job):
                       "a full set was taken instead")
             return None
         return manifest
+
+    def _chain(self, record: SetRecord) -> set[str]:
+        """The sets an incremental set's page deltas are applied onto: its parents, up to a full set."""
+        chain = set()
+        while record.parent is not None and record.parent not in chain:
+            chain.add(record.parent)
+            record = self.engine.catalog.get_set(record.parent)
+        return chain
 
     def _verified(self, path: Path, record: SetRecord) -> SetRecord:
         """The record, marked verified once every byte of the set at ``path`` has been read back."""

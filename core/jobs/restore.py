@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..archive import SetManifest, SetReader
+from ..archive.page_delta import SetAccess
 from ..catalog import Store
 from ..restore import RestoreOptions, RestorePlan, apply_plan, build_plan
 from ..restore.apply import RestoreHooks
@@ -20,6 +20,38 @@ if TYPE_CHECKING:
 
 class _Hooks(JobCallbacks, RestoreHooks):
     """The restore's progress and cancel checks, bound to the job."""
+
+
+class _CatalogSets:
+    """The catalogued sets a point in time is made of, each read back checked against its record."""
+
+    def __init__(self, engine: Engine, latest: SetManifest) -> None:
+        self._engine = engine
+        self._manifests = {latest.set_id: latest}
+
+    def open(self, set_id: str) -> SetReader:
+        return self._engine.open_set(set_id, self._manifests.get(set_id))
+
+    def manifest(self, set_id: str) -> SetManifest:
+        if set_id not in self._manifests:
+            self._manifests[set_id] = self._engine.load_manifest(self._engine.catalog.get_set(set_id))
+        return self._manifests[set_id]
+
+
+class _FileSet:
+    """One set file from elsewhere, full: nothing else can be reached from it."""
+
+    def __init__(self, path: Path, manifest: SetManifest) -> None:
+        self._path = path
+        self._manifest = manifest
+
+    def open(self, set_id: str) -> SetReader:
+        return SetReader(self._path, self._manifest)
+
+    def manifest(self, set_id: str) -> SetManifest:
+        if set_id != self._manifest.set_id:
+            raise StoreError(f"{self._path} relies on set {set_id}, which is not in this catalog")
+        return self._manifest
 
 
 class RestoreJob(Job):
@@ -37,7 +69,7 @@ class RestoreJob(Job):
         self.untrusted_file = untrusted_file
         self.plan: RestorePlan | None = None
 
-    def _catalogued(self) -> tuple[SetManifest, Callable[[str], SetReader]]:
+    def _catalogued(self) -> tuple[SetManifest, SetAccess]:
         catalog = self.engine.catalog
         record = catalog.latest_set(self.store.name) if self.requested_set == "latest" else \
             catalog.get_set(self.requested_set)
@@ -45,9 +77,9 @@ class RestoreJob(Job):
             raise StoreError(f"set {record.id} belongs to store {record.store!r}, not {self.store.name!r}: "
                              f"restore it with 'strongroom restore {record.store} --set {record.id}'")
         manifest = self.engine.load_manifest(record)
-        return manifest, lambda set_id: self.engine.open_set(set_id, manifest)
+        return manifest, _CatalogSets(self.engine, manifest)
 
-    def _untrusted(self, path: Path) -> tuple[SetManifest, Callable[[str], SetReader]]:
+    def _untrusted(self, path: Path) -> tuple[SetManifest, SetAccess]:
         with SetReader(path) as reader:
             manifest = reader.manifest
         if manifest.kind != "full":
@@ -55,12 +87,12 @@ class RestoreJob(Job):
                              "set from elsewhere, or back up and restore with the catalog that made it")
         self.warn(f"{path} is not a set of this catalog: restored as untrusted — no set-id or sticky bits, nothing "
                   "world-writable, every item owned by the restoring user, only user.* extended attributes")
-        return manifest, lambda set_id: SetReader(path, manifest)
+        return manifest, _FileSet(path, manifest)
 
     def _execute(self) -> None:
         self._running()  # reading the set and planning; the store's mutex is taken only to write
-        manifest, open_set = (self._untrusted(self.untrusted_file) if self.untrusted_file is not None
-                              else self._catalogued())
+        manifest, sets = (self._untrusted(self.untrusted_file) if self.untrusted_file is not None
+                          else self._catalogued())
         self.set_id = manifest.set_id
         record_id = manifest.set_id
         driver = driver_for(self.store.type)
@@ -74,7 +106,7 @@ class RestoreJob(Job):
             return
         self.meter.set_totals(plan.count("create", "file") + plan.count("replace", "file"), plan.bytes_to_write)
         with self.hold_store():
-            result = apply_plan(plan, driver, open_set, _Hooks(self))
+            result = apply_plan(plan, driver, sets, _Hooks(self))
         if result.leftovers_removed:
             self.log(f"removed {result.leftovers_removed} partial file(s) left in {plan.root} by restores that "
                      "were interrupted")

@@ -17,12 +17,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
-from ..archive import ROOT, Entry, SetReader, display_path, tar_format
+from ..archive import ROOT, Entry, display_path, tar_format
+from ..archive.page_delta import SetAccess, rebuild
 from ..leftovers import remove_stale_partials, temporary_name_for
 from ..units import human_bytes
 from ..stores import AppearedDuringRestore, RestoreSpot, StoreDriver, StoreError, place
@@ -89,8 +90,10 @@ def check_free_space(plan: RestorePlan) -> None:
 
 
 class _Applier:
-    def __init__(self, plan: RestorePlan, driver: StoreDriver, hooks: RestoreHooks, tree: DestinationTree) -> None:
+    def __init__(self, plan: RestorePlan, driver: StoreDriver, sets: SetAccess, hooks: RestoreHooks,
+                 tree: DestinationTree) -> None:
         self.plan = plan
+        self.sets = sets
         self.driver = driver
         self.hooks = hooks
         self.tree = tree
@@ -99,7 +102,7 @@ class _Applier:
         self.appeared: list[str] = []
         self.current: Path | None = None  # the destination being written, for messages
 
-    def run(self, open_set: Callable[[str], SetReader]) -> RestoreResult:
+    def run(self) -> RestoreResult:
         actions = self.plan.actions
         folders = [item for item in actions if item.entry.type == "dir" and item.action in (CREATE, EXISTS)]
         for item in folders:
@@ -110,7 +113,7 @@ class _Applier:
                        key=lambda item: item.entry.set_id)
         for set_id, group in groupby(files, key=lambda item: item.entry.set_id):
             by_path = {item.entry.path: item for item in group}
-            with open_set(set_id) as reader:
+            with self.sets.open(set_id) as reader:
                 for entry, chunks in reader.read_members(item.entry for item in by_path.values()):
                     self.hooks.check_cancelled()
                     self._write_file(by_path[entry.path], chunks)
@@ -172,8 +175,10 @@ class _Applier:
         fd = _create(spot)
         placed = False
         try:
-            with os.fdopen(fd, "wb", closefd=False) as target:
-                if item.entry.sparse is None:
+            with os.fdopen(fd, "w+b", closefd=False) as target:
+                if item.entry.delta is not None:
+                    rebuild(target, item.entry, chunks, self.sets, self.hooks.advance)
+                elif item.entry.sparse is None:
                     for chunk in chunks:
                         target.write(chunk)
                         self.hooks.advance(len(chunk))
@@ -292,14 +297,13 @@ def _write_sparse(target, entry: Entry, chunks: Iterator[bytes], hooks: RestoreH
     target.truncate(entry.size)
 
 
-def apply_plan(plan: RestorePlan, driver: StoreDriver, open_set: Callable[[str], SetReader],
-               hooks: RestoreHooks) -> RestoreResult:
+def apply_plan(plan: RestorePlan, driver: StoreDriver, sets: SetAccess, hooks: RestoreHooks) -> RestoreResult:
     check_free_space(plan)
     applier = None
     try:
         with DestinationTree(plan.root, create=True) as tree:
-            applier = _Applier(plan, driver, hooks, tree)
-            return applier.run(open_set)
+            applier = _Applier(plan, driver, sets, hooks, tree)
+            return applier.run()
     except OSError as error:
         if applier is not None and applier.current is not None and not str(error.filename or "/").startswith("/"):
             error.filename = str(applier.current)  # a name relative to a folder's descriptor: show the whole path

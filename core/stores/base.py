@@ -40,6 +40,9 @@ class SnapshotSession(Protocol):
 
     def warn(self, message: str) -> None: ...
 
+    def log(self, line: str) -> None:
+        """A line for the job's log (not a warning)."""
+
     def set_totals(self, files: int, size: int) -> None: ...
 
     def advance(self, size: int) -> None:

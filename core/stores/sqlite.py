@@ -10,12 +10,15 @@ database can never be replayed onto the new one.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
-from ..archive import Entry
+from ..archive import IN_MEMORY, Entry
+from ..archive.page_delta import DELTA_SUFFIX, changed_pages, delta_records, delta_size, logical_path, page_hashes
 from . import register_driver
 from ..leftovers import partial_name
 from .base import RestoreSpot, SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error, place
@@ -51,6 +54,7 @@ def integrity_problem(path: Path) -> str | None:
 class SqliteDriver(StoreDriver):
     type_name = "sqlite"
     path_is_folder = False
+    incremental = True  # the pages changed since the parent set (archive/page_delta.py)
     description = "a SQLite database file, copied consistently with the online backup API"
 
     def check_path(self, path: str) -> Path:
@@ -84,13 +88,8 @@ class SqliteDriver(StoreDriver):
             if problem:
                 raise StoreError(f"the copy of {path} fails SQLite's integrity check ({problem}): the database "
                                  "itself may be damaged — run 'PRAGMA integrity_check' on it")
-            size = copy.stat().st_size
-            session.set_totals(1, size)
-            entry = Entry(path=path.name, type="file", mode=stat.S_IMODE(source_status.st_mode),
-                          mtime_ns=source_status.st_mtime_ns, size=size, uid=source_status.st_uid,
-                          gid=source_status.st_gid, ino=source_status.st_ino, ctime_ns=source_status.st_ctime_ns)
             with open(copy, "rb", buffering=0) as source:
-                stored, _ = session.writer.add_file(entry, source, session.advance)
+                stored = self._store(path, source, source_status, session)
             session.add(stored)
             session.file_done(path.name)
         finally:
@@ -99,6 +98,39 @@ class SqliteDriver(StoreDriver):
                     leftover.unlink(missing_ok=True)
                 except OSError:
                     pass  # a target turned read-only: the next backup there removes it (leftovers.py)
+
+    def _store(self, path: Path, source, status: os.stat_result, session: SnapshotSession) -> Entry:
+        """The copy into the set: whole, or (in an incremental set) only the pages changed since the parent's."""
+        size = os.fstat(source.fileno()).st_size
+        page_size = _page_size(os.pread(source.fileno(), 100, 0))
+
+        def read_at(offset: int, length: int) -> bytes:
+            return os.pread(source.fileno(), length, offset)
+
+        hashes = page_hashes(read_at, size, page_size)
+        entry = Entry(path=path.name, type="file", mode=stat.S_IMODE(status.st_mode), mtime_ns=status.st_mtime_ns,
+                      size=size, uid=status.st_uid, gid=status.st_gid, ino=status.st_ino, ctime_ns=status.st_ctime_ns,
+                      pages=(page_size, hashes))
+        earlier = _earlier_state(session.parent, path.name)
+        if earlier is not None and earlier.pages is not None and earlier.pages[0] == page_size:
+            changed = changed_pages(hashes, earlier.pages[1])
+            stored = delta_size(changed, page_size)
+            if stored < size // 2:  # else a full copy is as small, and needs no chain to restore
+                session.set_totals(1, stored)
+                entry = replace(entry, path=path.name + DELTA_SUFFIX, delta=stored)
+                records = delta_records(read_at, changed, page_size)
+                if stored <= IN_MEMORY:
+                    result = session.writer.add_bytes(entry, b"".join(records))
+                    session.advance(stored)
+                else:
+                    result, _ = session.writer.add_stream(entry, _counted(records, session))
+                session.log(f"{path.name}: {len(changed)} of {size // page_size} pages changed since set "
+                            f"{session.parent.set_id}; only those are in this set")
+                return result
+        session.set_totals(1, size)
+        source.seek(0)
+        result, _ = session.writer.add_file(entry, source, session.advance)
+        return result
 
     def _copy(self, path: Path, copy: Path) -> None:
         try:
@@ -121,7 +153,7 @@ class SqliteDriver(StoreDriver):
         return to if to is not None else store_path.parent
 
     def destination(self, root: Path, store_path: Path, entry: Entry) -> Path:
-        return root / (entry.path if root != store_path.parent else store_path.name)
+        return root / (logical_path(entry) if root != store_path.parent else store_path.name)
 
     def check_restored(self, spot: RestoreSpot, entry: Entry) -> None:
         problem = integrity_problem(spot.path(spot.temporary))
@@ -147,6 +179,24 @@ class SqliteDriver(StoreDriver):
                 temporary.unlink(missing_ok=True)
             return
         place(spot)
+
+
+def _page_size(header: bytes) -> int:
+    """The page size a SQLite header gives (bytes 16-17, big-endian; 1 means 65536)."""
+    value = int.from_bytes(header[16:18], "big")
+    return 65536 if value == 1 else value
+
+
+def _earlier_state(parent, name: str) -> Entry | None:
+    if parent is None:
+        return None
+    return next((entry for entry in parent.entries if logical_path(entry) == name), None)
+
+
+def _counted(records, session: SnapshotSession):
+    for record in records:
+        session.advance(len(record))
+        yield record
 
 
 register_driver(SqliteDriver())

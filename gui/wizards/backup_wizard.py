@@ -152,7 +152,7 @@ class OptionsPage(QWizardPage):
         self.full = QRadioButton("Full: a complete, self-contained set", self)
         self.full.setObjectName("fullBackup")
         self.incremental = QRadioButton("Incremental: only what changed since the latest set "
-                                        "(SQLite sets are always full)", self)
+                                        "(for SQLite, the changed pages)", self)
         self.incremental.setObjectName("incrementalBackup")
         self.full.setChecked(True)
         self.verify = QCheckBox("Verify the set after writing it (reads back every byte)", self)
