@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: install run cli test bench bench-backup bench-fidelity bench-gui screenshots package smoke soak clean
+.PHONY: install run cli test bench bench-backup bench-scale bench-fidelity bench-gui screenshots package smoke soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ bench: $(STAMP)
 
 bench-backup: $(STAMP)
 	$(BIN)/python bench/backup_bench.py $(BENCH_ARGS)
+
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale_bench.py $(BENCH_ARGS)
 
 bench-fidelity: $(STAMP)
 	$(BIN)/python bench/fidelity_bench.py $(BENCH_ARGS)

@@ -140,7 +140,7 @@ def print_tables(rows: list[tuple[int, str, str, Result]], sizes: list[int]) -> 
             slopes = f"{per_file:.1f} | {rss:.0f}"
         else:
             slopes = "— | —"
-        print(f"| {operation} | {tool} | {cells} | {slopes} |")
+        print(f"| {operation} | {tool.replace('|', chr(92) + '|')} | {cells} | {slopes} |")
 
 
 def main() -> None:

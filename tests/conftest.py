@@ -165,8 +165,11 @@ def attacker():
     if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("setpriv"):
         pytest.skip("needs root, useradd and setpriv to act as a second local user")
     name = f"srattack{os.getpid() % 100000}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name],
-                   check=True, capture_output=True, timeout=60)
+    try:
+        pwd.getpwnam(name)  # left by a run that was killed: used again, removed at the end
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name],
+                       check=True, capture_output=True, timeout=60)
     try:
         entry = pwd.getpwnam(name)
         yield entry.pw_uid, entry.pw_gid, name
