@@ -126,3 +126,18 @@ def test_a_folder_swapped_for_a_link_during_the_walk_is_not_followed(engine, doc
     assert any(warning.startswith("sub: replaced by something that is not a folder") for warning in job.warnings)
     paths = {entry.path for entry in engine.load_manifest(engine.catalog.get_set(job.set_id)).entries}
     assert not any("shadow" in path for path in paths)
+
+
+def test_when_the_first_name_of_a_hard_link_cannot_be_read_the_next_one_holds_the_data(engine, docs: Path,
+                                                                                        monkeypatch) -> None:
+    os.link(docs / "a.txt", docs / "z-second-name.txt")
+
+    def deny(dir_fd, path):
+        raise PermissionError(13, "Permission denied", path)
+
+    open_hook(monkeypatch, "a.txt", deny)
+    job = run_backup(engine)
+    assert job.state == JobState.WARNINGS
+    entries = {entry.path: entry for entry in engine.load_manifest(engine.catalog.get_set(job.set_id)).entries}
+    assert "a.txt" not in entries
+    assert entries["z-second-name.txt"].type == "file"  # a restorable set, not a hard link to nothing

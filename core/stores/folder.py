@@ -80,18 +80,19 @@ class FolderDriver(StoreDriver):
         linked: dict[tuple[int, int], str] = {}  # (device, inode) -> the first name of a file with several
         for item in walk(path, session.warn):
             session.check_cancelled()
-            if item.kind == "file" and item.status.st_nlink > 1:
-                key = (item.status.st_dev, item.status.st_ino)
-                if key in linked:
-                    self._add_bodiless(item, session, target=linked[key], kind="hardlink")
-                    continue
-                linked[key] = item.path
+            key = (item.status.st_dev, item.status.st_ino)
+            if item.kind == "file" and item.status.st_nlink > 1 and key in linked:
+                self._add_bodiless(item, session, target=linked[key], kind="hardlink")
+                continue
             if item.kind == "file":
                 previous = parent.get(item.path)
                 if previous is not None and _unchanged(item.status, previous):
                     session.add(previous)
+                    stored = True
                 else:
-                    self._add_file(item, session)
+                    stored = self._add_file(item, session)
+                if stored and item.status.st_nlink > 1:
+                    linked[key] = item.path  # the name that holds the data: the inode's other names link to it
             elif item.kind == "symlink":
                 try:
                     target = os.readlink(item.name, dir_fd=item.dir_fd)
@@ -136,12 +137,13 @@ class FolderDriver(StoreDriver):
                          "not in this set")
             return None
 
-    def _add_file(self, item: Item, session: SnapshotSession) -> None:
+    def _add_file(self, item: Item, session: SnapshotSession) -> bool:
+        """Store one file; whether it is in the set (one that cannot be read is skipped, with a warning)."""
         try:
             fd = os.open(item.name, FILE_FLAGS, dir_fd=item.dir_fd)
         except FileNotFoundError:
             session.warn(f"{display_path(item.path)}: vanished during the backup; not in this set")
-            return
+            return False
         except OSError as error:
             if error.errno in (errno.ELOOP, errno.ENXIO):
                 session.warn(f"{display_path(item.path)}: replaced by something that is not a file during the "
@@ -149,21 +151,23 @@ class FolderDriver(StoreDriver):
             else:
                 session.warn(f"{display_path(item.path)}: unreadable ({error.strerror}); skipped — give this user "
                              "read access to back it up")
-            return
+            return False
         try:
             entry = self._read(fd, item, session)
         except SourceError as error:
             session.warn(f"{display_path(item.path)}: reading failed ({error}); skipped — the rest of the backup "
                          "went on")
-            return
+            return False
         except OSError as error:
             session.warn(f"{display_path(item.path)}: reading failed ({error.strerror}); skipped — the rest of "
                          "the backup went on")
-            return
+            return False
         finally:
             os.close(fd)
-        if entry is not None:
-            session.add(entry)
+        if entry is None:
+            return False
+        session.add(entry)
+        return True
 
     def _read(self, fd: int, item: Item, session: SnapshotSession) -> Entry | None:
         if item.status.st_size <= SMALL_FILE and not _may_be_sparse(item.status):
