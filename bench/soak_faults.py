@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from soak_world import tree_state
+from soak_world import sqlite_rows_ok, tree_state
 
 from strongroom.core.archive import Entry, SetManifest, SetWriter, sidecar_path
 from strongroom.core.archive.zstd_frames import manifest_frame, trailer
@@ -164,10 +164,13 @@ def damaged_set(home: Path, lock_dir: Path, record, kind: str, scratch: Path, rn
             if restore.returncode == 0:
                 # The damage may miss every member a restore needs (the sidecar and the per-file SHA-256
                 # still hold): then the restored files must be exactly the set's.
-                restored_right = tree_state(scratch / "out") == manifest_state(saved / sidecar_path(path).name)
+                if record.store_type == "sqlite":  # an incremental set's member is a page delta, not the file
+                    restored_right = sqlite_rows_ok(scratch / "out" / f"{record.store}.db")[0]
+                else:
+                    restored_right = tree_state(scratch / "out") == manifest_state(saved / sidecar_path(path).name)
                 restore_fault = Fault(f"restore of damaged set: {kind}", restored_right,
                                       "restored correctly: the damage missed every member it needed"
-                                      if restored_right else "RESTORED WRONG DATA")
+                                      if restored_right else f"RESTORED WRONG DATA (set {record.id})")
             else:
                 restore_fault = Fault(f"restore of damaged set: {kind}", restore.returncode == 1 and bool(
                     first_line(restore.stdout)) and "Traceback" not in restore.stdout, first_line(restore.stdout))

@@ -4,9 +4,4 @@ Nothing in this package imports Qt: every job is reachable from the command line
 plain pytest. The console in ``strongroom.gui`` is a thin layer over it.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("strongroom")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it from here)
