@@ -183,3 +183,20 @@ def test_a_chain_of_incrementals_under_a_live_writer_restores_each_point(engine,
         totals.append(check_consistent(out / "app.db"))  # integrity, and rows exactly 1..n: a prefix of the writes
     assert totals == sorted(totals) and totals[-1] > totals[0]  # each later point holds more of the writes
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith((".sqlite-copy", ".partial", "-journal"))]
+
+
+def test_an_incremental_sqlite_set_shows_and_restores_by_the_database_name(engine, tmp_path: Path) -> None:
+    from strongroom.gui.models.manifest_tree import build_tree
+
+    database = make_database(tmp_path / "app.db", rows=3000)
+    engine.add_store("app", "sqlite", str(database))
+    assert engine.backup_job("app").run() == JobState.SUCCEEDED
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE rows SET payload = 'changed' WHERE id = 7")
+    job = engine.backup_job("app", BackupOptions(incremental=True))
+    assert job.run() == JobState.SUCCEEDED
+    root, _ = build_tree(engine.load_manifest(engine.catalog.get_set(job.set_id)))
+    assert [child.name for child in root.children] == ["app.db"]  # the console's restore wizard lists the database
+    restored = engine.restore_job("app", RestoreOptions(to=tmp_path / "out", paths=("app.db",)), set_id=job.set_id)
+    assert restored.run() == JobState.SUCCEEDED, restored.error
+    check_consistent(tmp_path / "out" / "app.db")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from ..archive import ROOT, Entry, HostileSet, SetManifest, display_path
+from ..archive.page_delta import logical_path
 from ..stores import StoreDriver, StoreError
 from .destination import DestinationTree
 
@@ -99,9 +100,11 @@ def select_entries(manifest: SetManifest, paths: tuple[str, ...]) -> list[Entry]
         return list(manifest.entries)
     wanted = [_relative(path, manifest) for path in paths]
     chosen = [entry for entry in manifest.entries
-              if any(entry.path == path or entry.path.startswith(path + "/") for path in wanted)]
+              if any(name == path or name.startswith(path + "/") for path in wanted
+                     for name in {entry.path, logical_path(entry)})]
     for path in wanted:
-        if not any(entry.path == path or entry.path.startswith(path + "/") for entry in chosen):
+        if not any(name == path or name.startswith(path + "/") for entry in chosen
+                   for name in {entry.path, logical_path(entry)}):
             raise StoreError(f"'{display_path(path)}' is not in set {manifest.set_id}: run 'strongroom browse {manifest.set_id}' "
                              "to list what it holds")
     return chosen

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from ...core.archive import ROOT, Entry, SetManifest, display_path
+from ...core.archive.page_delta import logical_path
 from ...core.units import human_bytes, human_time
 
 COLUMNS = ("Name", "Size", "Modified", "Type")
@@ -40,7 +41,7 @@ def build_tree(manifest: SetManifest) -> tuple[Node, list[Node]]:
         if entry.path == ROOT:
             root.entry = entry  # the store root's own record: not a row of its own
             continue
-        node = _node(entry.path, nodes)
+        node = _node(logical_path(entry), nodes)  # a database's page delta shows as the database it restores
         node.entry = entry
     ordered = sorted((node for path, node in nodes.items() if path), key=lambda node: node.path)
     for node in reversed(ordered):
