@@ -32,7 +32,7 @@ def write_set(path: Path, files: dict[str, bytes], *, frame_target: int = 4 << 2
                                        io.BytesIO(data))
             entries.append(entry)
         for entry in extra or []:
-            entries.append(writer.add_symlink(entry) if entry.type == "symlink" else writer.add_dir(entry))
+            entries.append(writer.add_bodiless(entry))
         return writer.finish(SetManifest(set_id=set_id, store="s", store_type="folder", kind="full", parent=None,
                                          created="2026-01-01T00:00:00Z", source="/src", entries=tuple(entries)))
 

@@ -92,7 +92,6 @@ class SourceError(Exception):
 
     def __init__(self, error: OSError) -> None:
         super().__init__(error.strerror or str(error))
-        self.error = error
 
 
 @dataclass(frozen=True)
@@ -170,8 +169,6 @@ class SetWriter:
         self._write(self._pending_header)
         return _with(meta, set_id=self.set_id, frame_offset=offsets[0], header_offset=offsets[1],
                      data_offset=offsets[2])
-
-    add_dir = add_symlink = add_bodiless
 
     def add_bytes(self, meta: Entry, data: bytes | memoryview) -> Entry:
         """Store a member whose data is already read (a sparse file's: its map, then its data regions)."""

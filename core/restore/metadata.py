@@ -31,20 +31,11 @@ _SHOWN = 3
 
 
 @lru_cache(maxsize=4096)
-def _uid(name: str | None, number: int) -> int:
+def _local_id(kind: str, name: str | None, number: int) -> int:
+    """The id this system gives a recorded user or group name (as GNU tar restores as root), else the number."""
     if name:
         try:
-            return pwd.getpwnam(name).pw_uid
-        except KeyError:
-            pass
-    return number
-
-
-@lru_cache(maxsize=4096)
-def _gid(name: str | None, number: int) -> int:
-    if name:
-        try:
-            return grp.getgrnam(name).gr_gid
+            return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
         except KeyError:
             pass
     return number
@@ -85,7 +76,7 @@ def apply_metadata(entry: Entry, target: Target, problems: MetadataProblems, *, 
     """Owner, mode, extended attributes and times of ``entry`` onto ``target`` (``path`` names it in reports)."""
     link = target.fd is None
     if AS_ROOT:
-        uid, gid = _uid(entry.user, entry.uid), _gid(entry.group, entry.gid)
+        uid, gid = _local_id("user", entry.user, entry.uid), _local_id("group", entry.group, entry.gid)
         try:
             if link:
                 os.chown(target.name, uid, gid, dir_fd=target.dir_fd, follow_symlinks=False)
