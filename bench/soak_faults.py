@@ -7,9 +7,7 @@ Fault: what was injected, whether Strongroom's answer was the clear message expe
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import os
 import resource
 import shutil
@@ -22,8 +20,12 @@ from pathlib import Path
 
 from soak_world import sqlite_rows_ok, tree_state
 
-from strongroom.core.archive import Entry, SetManifest, SetWriter, sidecar_path
-from strongroom.core.archive.zstd_frames import manifest_frame, trailer
+from strongroom.core.archive import Entry, SetReader, SetWriter, sidecar_path
+from strongroom.core.archive.manifest import SetInfo
+from strongroom.core.archive.manifest_blocks import sort_key
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' manifest forger
+from tests.forge import rewrite_manifests, rewrite_sidecar  # noqa: E402
 
 CLI = [sys.executable, "-m", "strongroom.core.cli.main"]
 TIMEOUT = 300
@@ -127,20 +129,22 @@ def damage(path: Path, kind: str, rng) -> None:
     elif kind == "sidecar deleted":
         sidecar.unlink()
     else:
-        document = json.loads(sidecar.read_bytes())
-        entry = rng.choice([e for e in document["entries"] if e["type"] == "file"])
-        entry["size"] += 1
-        sidecar.write_text(json.dumps(document))
+        def grow(document: dict) -> None:
+            entry = rng.choice([e for e in document["entries"] if e["type"] == "file"])
+            entry["size"] += 1
+
+        rewrite_sidecar(path, grow)
 
 
-def manifest_state(sidecar: Path) -> dict[str, str]:
-    """path -> SHA-256 (or "link:" + target) of every file and link a sidecar manifest lists."""
+def manifest_state(set_path: Path) -> dict[str, str]:
+    """path -> SHA-256 (or "link:" + target) of every file and link a set's manifest lists."""
     state = {}
-    for entry in json.loads(sidecar.read_bytes())["entries"]:
-        if entry["type"] == "file":
-            state[entry["path"]] = entry["sha256"]
-        elif entry["type"] == "symlink":
-            state[entry["path"]] = "link:" + (entry.get("target") or "")
+    with SetReader(set_path) as reader:
+        for entry in reader.manifest.entries:
+            if entry.type == "file":
+                state[entry.path] = entry.sha256
+            elif entry.type == "symlink":
+                state[entry.path] = "link:" + (entry.target or "")
     return state
 
 
@@ -167,7 +171,7 @@ def damaged_set(home: Path, lock_dir: Path, record, kind: str, scratch: Path, rn
                 if record.store_type == "sqlite":  # an incremental set's member is a page delta, not the file
                     restored_right = sqlite_rows_ok(scratch / "out" / f"{record.store}.db")[0]
                 else:
-                    restored_right = tree_state(scratch / "out") == manifest_state(saved / sidecar_path(path).name)
+                    restored_right = tree_state(scratch / "out") == manifest_state(saved / path.name)
                 restore_fault = Fault(f"restore of damaged set: {kind}", restored_right,
                                       "restored correctly: the damage missed every member it needed"
                                       if restored_right else f"RESTORED WRONG DATA (set {record.id})")
@@ -207,26 +211,20 @@ def write_hostile(path: Path, kind: str, set_id: str) -> tuple[str, str]:
         data = b"harmless\n"
         entry, _ = writer.add_file(Entry(path="ok.txt", type="file", mode=0o644, mtime_ns=0, size=len(data)),
                                    io.BytesIO(data))
-        entries = [entry]
-        hostile = HOSTILE[kind]
-        entries += [writer.add_bodiless(member) for member in hostile]
-        manifest = writer.finish(SetManifest(
+        writer.record(entry)
+        forged = [writer.add_bodiless(member).public_dict() for member in HOSTILE[kind]]
+        manifest = writer.finish(SetInfo(
             set_id=set_id, store="hostile", store_type="folder", kind="full", parent=None,
-            created="2026-01-01T00:00:00.000Z", source="/nonexistent/hostile", entries=tuple(entries)))
-    if hostile:
-        return manifest.created, manifest.digest()
-    # A device entry cannot be written by SetWriter: both manifests, the sidecar and the one inside, are
-    # rewritten as the set's maker would (a sidecar edited alone is passed over for the one inside).
-    document = json.loads(sidecar_path(path).read_bytes())
-    document["entries"][0]["type"] = "chardev"
-    data = json.dumps(document).encode()
-    offset = document["manifest_frame_offset"]
-    with open(path, "r+b") as handle:
-        handle.truncate(offset)
-        handle.seek(offset)
-        handle.write(manifest_frame(data) + trailer(offset))
-    sidecar_path(path).write_bytes(data)
-    return manifest.created, hashlib.sha256(data).hexdigest()
+            created="2026-01-01T00:00:00.000Z", source="/nonexistent/hostile"))
+
+    # SetWriter writes no hostile manifest: both manifests, the sidecar and the one inside, are rewritten as
+    # the set's maker would (a sidecar edited alone is passed over for the one inside).
+    def plant(document: dict) -> None:
+        if not forged:
+            document["entries"][0]["type"] = "chardev"
+        document["entries"] = sorted(document["entries"] + forged, key=lambda record: sort_key(record["path"]))
+
+    return manifest.created, rewrite_manifests(path, plant)
 
 
 def hostile_set(home: Path, lock_dir: Path, folder: Path, kind: str, number: int) -> tuple[Fault, Fault]:

@@ -14,27 +14,43 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.core.archive import (DamagedSet, Entry, HostileSet, SetManifest, SetReader, SetWriter, parse_manifest,
-                                     sidecar_path, verify_set)
-from strongroom.core.archive.zstd_frames import ZSTD_MAGIC
+from strongroom.core.archive import DamagedSet, Entry, HostileSet, SetManifest, SetReader, SetWriter, sidecar_path, \
+    verify_set
+from strongroom.core.archive.manifest import SetInfo
+from strongroom.core.archive.manifest_blocks import sort_key
+from strongroom.core.archive.zstd_frames import ZSTD_MAGIC, frame_end
 
+from .forge import rewrite_manifests
 from .trees import make_tree, tree_state
 
 
 def write_set(path: Path, files: dict[str, bytes], *, frame_target: int = 4 << 20,
               extra: list[Entry] | None = None, set_id: str = "s1") -> SetManifest:
-    """A set with the given files (and any raw entries, hostile or not)."""
+    """A set with the given files (and any raw entries, hostile or not, forged into its manifest)."""
     now = time.time_ns()
     with SetWriter(path, set_id=set_id, frame_target=frame_target) as writer:
-        entries = []
-        for name, data in files.items():
+        for name in sorted(files, key=sort_key):
+            data = files[name]
             entry, _ = writer.add_file(Entry(path=name, type="file", mode=0o640, mtime_ns=now, size=len(data)),
                                        io.BytesIO(data))
-            entries.append(entry)
-        for entry in extra or []:
-            entries.append(writer.add_bodiless(entry))
-        return writer.finish(SetManifest(set_id=set_id, store="s", store_type="folder", kind="full", parent=None,
-                                         created="2026-01-01T00:00:00Z", source="/src", entries=tuple(entries)))
+            writer.record(entry)
+        forged = [writer.add_bodiless(entry) for entry in extra or []]
+        manifest = writer.finish(SetInfo(set_id=set_id, store="s", store_type="folder", kind="full", parent=None,
+                                         created="2026-01-01T00:00:00Z", source="/src"))
+    if forged:
+        def add(document: dict) -> None:
+            document["entries"] = sorted(document["entries"] + [entry.public_dict() for entry in forged],
+                                         key=lambda record: sort_key(record["path"]))
+        rewrite_manifests(path, add)
+        with SetReader(path) as reader:
+            return reader.manifest
+    return manifest
+
+
+def walk_manifest(path: Path) -> list[Entry]:
+    """Every entry of a set's manifest, read as a restore reads them (checked)."""
+    with SetReader(path) as reader:
+        return list(reader.manifest.entries)
 
 
 @pytest.fixture
@@ -90,8 +106,8 @@ def test_a_flipped_bit_is_found_and_the_member_named(tmp_path: Path) -> None:
     path = tmp_path / "set.tar.zst"
     write_set(path, files, frame_target=1)  # one frame per member: the flip hits exactly one
     with SetReader(path) as reader:
-        victim = next(entry for entry in reader.manifest.entries if entry.path == "dir/file10.bin")
-        next_frame = reader.frame_end(victim.frame_offset)
+        victim = reader.manifest.entries.find("dir/file10.bin")
+        next_frame = frame_end(reader.raw, victim.frame_offset, reader.size)
     data = bytearray(path.read_bytes())
     data[(victim.frame_offset + next_frame) // 2] ^= 0x10
     path.write_bytes(bytes(data))
@@ -128,9 +144,13 @@ def test_a_missing_sidecar_is_reported_but_the_set_still_reads(sample) -> None:
 
 def test_an_altered_sidecar_is_reported(sample) -> None:
     path, _ = sample
-    document = json.loads(sidecar_path(path).read_bytes())
-    document["entries"][0]["size"] += 1
-    sidecar_path(path).write_text(json.dumps(document))
+    original = path.read_bytes()
+
+    def grow(document: dict) -> None:
+        document["entries"][0]["size"] += 1
+
+    rewrite_manifests(path, grow)
+    path.write_bytes(original)  # the sidecar alone is altered
     report = verify_set(path)
     assert any("differs" in problem for problem in report.problems)
 
@@ -164,7 +184,7 @@ def test_hostile_members_are_refused_by_name(tmp_path: Path, entry: Entry, messa
     path = tmp_path / "hostile.tar.zst"
     write_set(path, {"ok.txt": b"fine"}, extra=[entry])
     with pytest.raises(HostileSet, match=message) as raised:
-        SetReader(path)
+        walk_manifest(path)
     assert raised.value.member == entry.path
 
 
@@ -173,22 +193,26 @@ def test_hostile_members_are_refused_by_name(tmp_path: Path, entry: Entry, messa
 ])
 def test_device_and_odd_paths_in_a_manifest_are_refused(sample, change) -> None:
     path, _ = sample
-    document = json.loads(sidecar_path(path).read_bytes())
-    document["entries"][0].update(change)
+    rewrite_manifests(path, lambda document: document["entries"][0].update(change))
     with pytest.raises(HostileSet):
-        parse_manifest(json.dumps(document).encode(), "test")
+        walk_manifest(path)
 
 
 def test_members_below_a_link_and_duplicates_are_refused(sample) -> None:
     path, _ = sample
-    document = json.loads(sidecar_path(path).read_bytes())
-    document["entries"].append({"path": "dir", "type": "symlink", "mode": 511, "mtime_ns": 0, "target": "."})
-    with pytest.raises(HostileSet, match="appears twice|below a link"):
-        parse_manifest(json.dumps(document).encode(), "test")
-    document["entries"][-1]["path"] = "lnk"
-    document["entries"].append({**document["entries"][0], "path": "lnk/x"})
+    link = {"path": "dir", "type": "symlink", "mode": 511, "mtime_ns": 0, "target": "."}
+    rewrite_manifests(path, lambda document: document["entries"].insert(0, link))
+    with pytest.raises(HostileSet, match="appears twice|out of order"):
+        walk_manifest(path)
+
+    def below_link(document: dict) -> None:
+        files = document["entries"][1:]
+        document["entries"] = sorted(files + [{**link, "path": "lnk"}, {**files[0], "path": "lnk/x"}],
+                                     key=lambda record: sort_key(record["path"]))
+
+    rewrite_manifests(path, below_link)
     with pytest.raises(HostileSet, match="below a link"):
-        parse_manifest(json.dumps(document).encode(), "test")
+        walk_manifest(path)
 
 
 def test_names_are_shown_with_every_misleading_byte_escaped() -> None:
@@ -226,6 +250,6 @@ def test_a_set_of_format_1_still_reads_and_verifies(tmp_path: Path) -> None:
     sidecar_path(path).write_bytes(document)
     with SetReader(path) as reader:
         assert reader.manifest.set_id == "v1"
-        assert reader.read_file(reader.manifest.entries[0]) == data
+        assert reader.read_file(next(iter(reader.manifest.entries))) == data
     report = verify_set(path)
     assert report.ok, report.summary()

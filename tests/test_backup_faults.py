@@ -263,7 +263,8 @@ def test_a_target_that_turns_read_only_gets_the_targets_message(tmp_path, monkey
     import errno
     import io
 
-    from strongroom.core.archive import ArchiveError, Entry, SetManifest
+    from strongroom.core.archive import ArchiveError, Entry
+    from strongroom.core.archive.manifest import SetInfo
 
     target = tmp_path / "target"
     path = target / "docs" / "set.tar.zst"
@@ -277,6 +278,7 @@ def test_a_target_that_turns_read_only_gets_the_targets_message(tmp_path, monkey
     monkeypatch.setattr(os, "fsync", read_only)
     monkeypatch.setattr(Path, "unlink", read_only)
     with pytest.raises(ArchiveError, match=r"cannot write to the target .*Read-only file system.*make it writable"):
-        writer.finish(SetManifest(set_id="s1", store="docs", store_type="folder", kind="full", parent=None,
-                                  created="2026-01-01T00:00:00Z", source="/src", entries=(entry,)))
+        writer.record(entry)
+        writer.finish(SetInfo(set_id="s1", store="docs", store_type="folder", kind="full", parent=None,
+                              created="2026-01-01T00:00:00Z", source="/src"))
     assert writer.left_behind  # reported, and removed by the next backup into that folder

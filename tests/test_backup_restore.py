@@ -63,7 +63,7 @@ def test_incremental_sets_hold_only_changes_and_each_point_in_time_restores(engi
     assert manifest.kind == "incremental" and manifest.parent == first
     own_files = sorted(entry.path for entry in manifest.own_entries if entry.type == "file")
     assert own_files == ["notes/new.md", "report.txt"]
-    assert manifest.deleted == ("notes/old.md",)
+    assert tuple(manifest.deleted) == ("notes/old.md",)
     third_manifest = engine.load_manifest(engine.catalog.get_set(third))
     assert [entry for entry in third_manifest.own_entries if entry.type == "file"] == []
 

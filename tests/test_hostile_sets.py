@@ -17,14 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.core.archive import DamagedSet, Entry, HostileSet, SetManifest, SetWriter, parse_manifest, \
+from strongroom.core.archive import DamagedSet, Entry, HostileSet, SetReader, SetWriter, parse_manifest, \
     sidecar_path, verify_set
-from strongroom.core.archive.zstd_frames import manifest_frame, trailer
+from strongroom.core.archive.manifest import SetInfo
 from strongroom.core.engine import expected_of
 from strongroom.core.jobs import BackupOptions, JobState
 from strongroom.core.restore import RestoreOptions
 
 from .conftest import cli
+from .forge import read_document, rewrite_manifests, rewrite_sidecar, write_document
 from .trees import make_tree
 
 
@@ -48,26 +49,14 @@ def restore(engine, set_id: str, to: Path):
     return job
 
 
-def rewrite_manifests(path: Path, change) -> None:
-    """Give a set file and its sidecar the manifest ``change(document)`` makes (as someone with write access
-    to the target could): the tar stream stays, the manifest frame and trailer are written anew."""
-    document = json.loads(sidecar_path(path).read_bytes())
-    offset = document["manifest_frame_offset"]
-    change(document)
-    data = json.dumps(document).encode()
-    with open(path, "r+b") as handle:
-        handle.truncate(offset)
-        handle.seek(offset)
-        handle.write(manifest_frame(data) + trailer(offset))
-    sidecar_path(path).write_bytes(data)
-
-
 def test_an_edited_sidecar_is_not_used_and_verify_says_so(engine, docs: Path, tmp_path: Path) -> None:
     set_id = backup(engine)
     path = Path(engine.catalog.get_set(set_id).path)
-    document = json.loads(sidecar_path(path).read_bytes())
-    next(entry for entry in document["entries"] if entry["path"] == "tool")["mode"] = 0o4777
-    sidecar_path(path).write_text(json.dumps(document))
+
+    def setuid(document: dict) -> None:
+        next(entry for entry in document["entries"] if entry["path"] == "tool")["mode"] = 0o4777
+
+    rewrite_sidecar(path, setuid)
     job = restore(engine, set_id, tmp_path / "out")
     assert job.state == JobState.SUCCEEDED, job.error
     assert stat.S_IMODE(os.stat(tmp_path / "out" / "tool").st_mode) == 0o755  # the manifest inside, as written
@@ -84,8 +73,9 @@ def test_a_set_replaced_by_another_with_the_same_id_is_refused(home, engine, doc
         data = b"#!/bin/sh\nrm -rf ~\n"
         entry, _ = writer.add_file(Entry(path="tool", type="file", mode=0o4777, mtime_ns=0, size=len(data)),
                                    io.BytesIO(data))
-        writer.finish(SetManifest(set_id=set_id, store="docs", store_type="folder", kind="full", parent=None,
-                                  created=record.created, source=str(docs), entries=(entry,)))
+        writer.record(entry)
+        writer.finish(SetInfo(set_id=set_id, store="docs", store_type="folder", kind="full", parent=None,
+                              created=record.created, source=str(docs)))
     shutil.move(forged, record.path)
     shutil.move(sidecar_path(forged), sidecar_path(Path(record.path)))
     job = restore(engine, set_id, tmp_path / "out")
@@ -103,8 +93,9 @@ def test_a_tar_header_that_says_other_than_its_manifest_entry_is_damage(tmp_path
         data = b"payload"
         written, _ = writer.add_file(Entry(path="tool", type="file", mode=0o4777, mtime_ns=0, size=len(data)),
                                      io.BytesIO(data))
-        writer.finish(SetManifest(set_id="s", store="s", store_type="folder", kind="full", parent=None,
-                                  created="2026-01-01T00:00:00Z", source="/src", entries=(replace(written, mode=0o644),)))
+        writer.record(replace(written, mode=0o644))
+        writer.finish(SetInfo(set_id="s", store="s", store_type="folder", kind="full", parent=None,
+                              created="2026-01-01T00:00:00Z", source="/src"))
     report = verify_set(path)
     assert report.damaged == {"tool": "its tar header differs from the manifest in mode"}
 
@@ -117,17 +108,17 @@ def test_a_member_hidden_after_the_end_of_the_tar_stream_is_found(engine, docs: 
 
     set_id = backup(engine)
     path = Path(engine.catalog.get_set(set_id).path)
-    document = sidecar_path(path).read_bytes()
-    offset = json.loads(document)["manifest_frame_offset"]
+    document = read_document(path)
+    offset = document["manifest_frame_offset"]
     data = b"hidden"
     member = tar_format.header(MemberHead(path="evil", kind="file", mode=0o4755, stored=len(data), size=len(data)))
     hidden = zstandard.ZstdCompressor().compress(member + data + bytes(tar_format.padding(len(data))))
     with open(path, "r+b") as handle:
         handle.truncate(offset)
-        handle.seek(offset)
-        handle.write(hidden + manifest_frame(document) + trailer(offset + len(hidden)))
+        handle.write(hidden)
+    write_document(path, {**document, "manifest_frame_offset": offset + len(hidden)})
     report = verify_set(path)
-    assert not report.ok and any("between the end of the tar stream and the manifest" in p for p in report.problems)
+    assert not report.ok and any("end-of-archive frame ends at" in p for p in report.problems), report.problems
 
 
 HOSTILE_VALUES = {
@@ -150,8 +141,8 @@ def test_hostile_values_in_a_manifest_are_refused_with_a_message(home, engine, d
         next(entry for entry in document["entries"] if entry["path"] == "report.txt")[field] = value
 
     rewrite_manifests(path, change)
-    with pytest.raises((DamagedSet, HostileSet)):
-        parse_manifest(sidecar_path(path).read_bytes(), "test")
+    with pytest.raises((DamagedSet, HostileSet)), SetReader(path) as reader:
+        list(reader.manifest.entries)
     result = cli(home, "verify", str(path))
     assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
     assert len((result.stdout + result.stderr).strip().splitlines()) == 1

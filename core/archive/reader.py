@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -16,8 +15,10 @@ from ..regular_files import NotARegularFile, open_regular, read_regular
 from . import tar_format
 from .errors import ArchiveError, DamagedSet
 from .member_paths import display_path
-from .manifest import LEGACY_MANIFEST_MEMBER, MAX_MANIFEST_BYTES, Entry, SetManifest, parse_manifest, sidecar_path
-from .zstd_frames import TRAILER, FrameError, frame_stream, is_manifest_frame, read_manifest_frame, read_trailer
+from .manifest import (LEGACY_MANIFEST_MEMBER, MAX_HEAD_BYTES, MAX_MANIFEST_BYTES, Entry, SetManifest,
+                       parse_manifest, sidecar_path)
+from .manifest_blocks import HEAD_TAG, BlockSource, frame_tag, unframe
+from .zstd_frames import MANIFEST_TAG, TRAILER, FrameError, frame_stream, read_manifest_frame, read_trailer
 
 CHUNK = 1 << 20
 
@@ -79,11 +80,8 @@ class SetReader:
     def use(self, manifest: SetManifest) -> None:
         """Read members where ``manifest`` says they are."""
         self.manifest = manifest
-        starts = {entry.frame_offset for entry in manifest.own_entries}
-        starts.add(manifest.manifest_frame_offset)
-        if manifest.end_frame_offset is not None:
-            starts.add(manifest.end_frame_offset)
-        self._frame_starts = sorted(starts)
+        self._tar_end = manifest.end_frame_offset if manifest.end_frame_offset is not None else \
+            manifest.manifest_frame_offset
 
     @property
     def raw(self) -> BinaryIO:
@@ -103,10 +101,13 @@ class SetReader:
 
     def _load_manifest(self) -> SetManifest:
         """The sidecar when it is sound (and, with ``expected``, the one written), else the manifest inside."""
-        sidecar = read_sidecar(self.path)
-        if sidecar is not None and (self.expected is None or _digest(sidecar) == self.expected.manifest_sha256):
+        try:
+            sidecar = read_sidecar_head(self.path)
+        except ArchiveError:
+            sidecar = None
+        if sidecar is not None and (self.expected is None or _digest(sidecar[0]) == self.expected.manifest_sha256):
             try:
-                return parse_manifest(sidecar, str(sidecar_path(self.path)))
+                return parse_manifest(sidecar[0], str(sidecar_path(self.path)), sidecar[1])
             except ArchiveError:
                 pass  # fall back on the copy inside the set; verify reports the sidecar
         internal = self.internal_manifest()
@@ -125,10 +126,17 @@ class SetReader:
         if self.trailer_offset is None:
             raise DamagedSet(f"the set {self.path} is truncated or not a Strongroom set (its index trailer is "
                              "missing) and has no readable sidecar manifest: it cannot be restored by Strongroom")
-        if is_manifest_frame(self._fh, self.trailer_offset):
+        tag = frame_tag(self._fh, self.trailer_offset)
+        limit = self.size - TRAILER.size
+        if tag == HEAD_TAG:
+            head = read_head(self._fh, self.trailer_offset, limit, f"inside {self.path}")
+            path, end = self.path, self.trailer_offset
+            return parse_manifest(head, f"inside {self.path}",
+                                  lambda start: BlockSource(lambda: open_for_reading(path), start, end - start,
+                                                            str(path)))
+        if tag == MANIFEST_TAG:
             try:
-                document = read_manifest_frame(self._fh, self.trailer_offset, self.size - TRAILER.size,
-                                               MAX_MANIFEST_BYTES)
+                document = read_manifest_frame(self._fh, self.trailer_offset, limit, MAX_MANIFEST_BYTES)
             except FrameError as error:
                 raise DamagedSet(f"the manifest inside {self.path} is damaged ({error}): the set cannot be "
                                  "read") from None
@@ -149,22 +157,17 @@ class SetReader:
 
     # -- members --------------------------------------------------------------------------
 
-    def frame_end(self, start: int) -> int:
-        index = bisect.bisect_right(self._frame_starts, start)
-        return self._frame_starts[index] if index < len(self._frame_starts) else self.size - TRAILER.size
-
     def read_members(self, entries: Iterable[Entry]) -> Iterator[tuple[Entry, Iterator[bytes]]]:
         """Yield each file entry with an iterator over its stored bytes, checked against its SHA-256.
 
         A sparse file's stored bytes are its map block, then its data regions one after
         the other (see ``restore.apply`` for where they land).
 
-        Entries are read in set order, so members sharing a frame decompress it once.
-        Consume each byte iterator before asking for the next entry; it raises
-        DamagedSet naming the member if the bytes are not what was written.
+        Give entries in set order (a manifest's own entries come so), and members sharing a
+        frame decompress it once. Consume each byte iterator before asking for the next
+        entry; it raises DamagedSet naming the member if the bytes are not what was written.
         """
-        ordered = sorted(entries, key=lambda entry: (entry.frame_offset, entry.data_offset))
-        for entry in ordered:
+        for entry in entries:
             if entry.set_id != self.manifest.set_id or entry.type != "file":
                 raise ValueError(f"{entry.path} is not a file of set {self.manifest.set_id}")
             yield entry, self._member_chunks(entry)
@@ -173,7 +176,9 @@ class SetReader:
         try:
             if self._stream is None or self._stream_frame != entry.frame_offset or \
                     self._stream_position > entry.data_offset:
-                self._stream = frame_stream(self._fh, entry.frame_offset, self.frame_end(entry.frame_offset))
+                if not entry.frame_offset < self._tar_end:
+                    raise ValueError(f"its frame offset {entry.frame_offset} lies past the tar stream")
+                self._stream = frame_stream(self._fh, entry.frame_offset, self._tar_end)
                 self._stream_frame, self._stream_position = entry.frame_offset, 0
             stream = self._stream
             _skip(stream, entry.data_offset - self._stream_position)
@@ -202,12 +207,31 @@ class SetReader:
         return b""
 
 
-def read_sidecar(set_path: Path) -> bytes | None:
-    """The sidecar's bytes, or None when it is missing, unreadable, too large or not a regular file."""
+def read_sidecar_head(set_path: Path) -> tuple[bytes, Callable[[int], BlockSource]] | None:
+    """A sidecar's manifest head (or whole format 2 document) and where its blocks are; None when it is
+    missing or not a regular file, DamagedSet when it is not a manifest."""
+    path = sidecar_path(set_path)
     try:
-        return read_regular(sidecar_path(set_path), MAX_MANIFEST_BYTES)
-    except (OSError, ValueError):
+        fh = open_regular(path)
+    except (OSError, NotARegularFile):
         return None
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        if fh.read(1) == b"{":  # a format 2 sidecar: the whole manifest as one document
+            return read_regular(path, MAX_MANIFEST_BYTES), lambda start: None  # type: ignore[return-value]
+        head_offset = read_trailer(fh, size)
+        if head_offset is None:
+            raise DamagedSet(f"the sidecar manifest {path} has no index trailer")
+        head = read_head(fh, head_offset, size - TRAILER.size, str(path))
+    return head, lambda start: BlockSource(lambda: open_regular(path), 0, head_offset, str(path))
+
+
+def read_head(fh: BinaryIO, start: int, end: int, origin: str) -> bytes:
+    """The manifest head in the frame from ``start`` to ``end``."""
+    if not 0 <= start < end or end - start > MAX_HEAD_BYTES:
+        raise DamagedSet(f"the manifest head {origin} is missing or too large")
+    fh.seek(start)
+    return unframe(fh.read(end - start), HEAD_TAG, f"the manifest head {origin}")
 
 
 def _digest(data: bytes) -> str:

@@ -9,18 +9,22 @@ a missing or altered sidecar (it must equal the manifest stored inside the set).
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import groupby
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import zstandard
 
 from . import tar_format
-from .errors import DamagedSet
+from .entries import EntryStream
+from .entry import Entry
+from .errors import ArchiveError, DamagedSet, HostileSet
 from .manifest import SetManifest, parse_manifest, sidecar_path
+from .manifest_blocks import all_frames
 from .member_paths import display_path
-from .reader import CHUNK, Expected, SetReader, read_exactly, read_sidecar
+from .reader import CHUNK, Expected, SetReader, read_exactly, read_sidecar_head
 from .zstd_frames import TRAILER, FrameError, frame_end, frame_stream
 
 
@@ -75,21 +79,69 @@ def verify_set(path: Path, on_data: ProgressCallback | None = None, expected: Ex
             return report
         manifest = reader.manifest
         report.set_id = manifest.set_id
-        own = sorted(manifest.own_entries, key=lambda entry: (entry.frame_offset, entry.header_offset))
-        exact = manifest.end_frame_offset is not None  # format 2: every header is the one its entry makes
-        for frame, members in groupby(own, key=lambda entry: entry.frame_offset):
-            _verify_frame(reader, frame, list(members), report, on_data, exact)
+        exact = manifest.end_frame_offset is not None  # format 2 on: every header is the one its entry makes
+        tar_end = manifest.end_frame_offset if exact else manifest.manifest_frame_offset
+        try:
+            for frame, members, end in _frames(_in_set_order(manifest), tar_end):
+                _verify_frame(reader, frame, end, members, report, on_data, exact)
+            if isinstance(manifest.entries, EntryStream):
+                _check_manifest_frames(reader, manifest, report)
+        except (DamagedSet, HostileSet) as error:
+            report.problems.append(str(error))
         if manifest.end_frame_offset is None:  # version 1: the manifest was the tar stream's last member
-            _check_frame(reader, manifest.manifest_frame_offset, report, "the manifest's frame")
+            _check_frame(reader, manifest.manifest_frame_offset, reader.size - TRAILER.size, report,
+                         "the manifest's frame")
         else:
-            _check_end_of_archive(reader, manifest.end_frame_offset, report)
-            if reader.trailer_offset is not None and reader.trailer_offset != manifest.manifest_frame_offset:
+            _check_end_of_archive(reader, manifest.end_frame_offset, manifest.manifest_frame_offset, report)
+            if manifest.version < 3 and reader.trailer_offset is not None and \
+                    reader.trailer_offset != manifest.manifest_frame_offset:
                 report.problems.append(f"something lies between the end of the tar stream and the manifest (offsets "
                                        f"{manifest.manifest_frame_offset} to {reader.trailer_offset}): the set was "
                                        "altered")
         if reader.trailer_offset is None:
             report.problems.append("the index trailer at the end of the set is missing (the file is truncated)")
     return report
+
+
+def _in_set_order(manifest: SetManifest) -> Iterable[Entry]:
+    """The set's own members in the order of its tar stream (a format 3 manifest lists them so)."""
+    if isinstance(manifest.entries, EntryStream):
+        return manifest.own_entries
+    return sorted(manifest.own_entries, key=lambda entry: (entry.frame_offset, entry.header_offset))
+
+
+def _frames(own: Iterable[Entry], tar_end: int) -> Iterator[tuple[int, list[Entry], int]]:
+    """(frame offset, its members, where the next frame starts), one frame at a time."""
+    frame, members = -1, []
+    for entry in own:
+        if entry.frame_offset != frame:
+            if entry.frame_offset < frame:
+                raise DamagedSet(f"member '{display_path(entry.path)}' lies in a frame before the one of the member "
+                                 "listed before it: the manifest is not the set's")
+            if members:
+                yield frame, members, entry.frame_offset
+            frame, members = entry.frame_offset, []
+        members.append(entry)
+    if members:
+        yield frame, members, tar_end
+
+
+def _check_manifest_frames(reader: SetReader, manifest: SetManifest, report: VerifyReport) -> None:
+    """The manifest's blocks tile its section exactly: nothing hidden between them, nothing unlisted."""
+    source = manifest.entries.source
+    frames = sorted((row.offset, row.length) for tree in (manifest.entries.tree, manifest.deleted.tree)
+                    for row in all_frames(source, tree))
+    position = 0
+    for offset, length in frames:
+        if offset != position:
+            report.problems.append(f"something lies in the manifest section that its index does not list (at "
+                                   f"offset {manifest.manifest_frame_offset + position}): the set was altered")
+            return
+        position += length
+    if manifest.manifest_frame_offset + position != reader.trailer_offset:
+        report.problems.append(f"something lies between the manifest's blocks and its head (offsets "
+                               f"{manifest.manifest_frame_offset + position} to {reader.trailer_offset}): the set "
+                               "was altered")
 
 
 def _trusted_manifest(reader: SetReader, report: VerifyReport) -> SetManifest:
@@ -99,24 +151,50 @@ def _trusted_manifest(reader: SetReader, report: VerifyReport) -> SetManifest:
         internal = reader.internal_manifest()
     except DamagedSet as problem:
         error = problem
-    sidecar = read_sidecar(reader.path)
     sidecar_name = sidecar_path(reader.path).name
-    if sidecar is None:
-        report.problems.append(f"the sidecar manifest {sidecar_name} is missing")
-    elif internal is not None and sidecar != internal.to_bytes():
-        report.problems.append(f"the sidecar manifest {sidecar_name} differs from the manifest inside the set "
-                               "(it was altered or belongs to another set)")
+    try:
+        sidecar = read_sidecar_head(reader.path)
+    except ArchiveError:
+        sidecar = None
+        report.problems.append(f"the sidecar manifest {sidecar_name} is damaged")
+    else:
+        if sidecar is None:
+            report.problems.append(f"the sidecar manifest {sidecar_name} is missing")
+        elif internal is not None and not _same_manifest(reader, internal):
+            report.problems.append(f"the sidecar manifest {sidecar_name} differs from the manifest inside the set "
+                                   "(it was altered or belongs to another set)")
     if internal is not None:
         return internal
     report.problems.append(str(error))
     if sidecar is None:
         raise DamagedSet(f"{reader.path} has neither a readable internal manifest nor a sidecar: "
                          "nothing can be verified")
-    return parse_manifest(sidecar, str(sidecar_path(reader.path)))
+    return parse_manifest(sidecar[0], str(sidecar_path(reader.path)), sidecar[1])
 
 
-def _check_frame(reader: SetReader, start: int, report: VerifyReport, what: str) -> bool:
-    expected_end = reader.frame_end(start)
+def _same_manifest(reader: SetReader, internal: SetManifest) -> bool:
+    """Whether the sidecar holds the same manifest bytes as the set (its own trailer aside)."""
+    start = internal.manifest_frame_offset if internal.version >= 3 else reader.trailer_offset or 0
+    length = reader.size - TRAILER.size - start
+    try:
+        with open(sidecar_path(reader.path), "rb") as sidecar:
+            if internal.version < 3:
+                return sidecar.read(len(internal.head) + 1) == internal.head
+            if os.fstat(sidecar.fileno()).st_size != length + TRAILER.size:
+                return False
+            reader.raw.seek(start)
+            remaining = length
+            while remaining:
+                count = min(CHUNK, remaining)
+                if sidecar.read(count) != reader.raw.read(count):
+                    return False
+                remaining -= count
+    except OSError:
+        return False
+    return True
+
+
+def _check_frame(reader: SetReader, start: int, expected_end: int, report: VerifyReport, what: str) -> bool:
     try:
         end = frame_end(reader.raw, start, reader.size - TRAILER.size)
     except FrameError as error:
@@ -128,12 +206,12 @@ def _check_frame(reader: SetReader, start: int, report: VerifyReport, what: str)
     return True
 
 
-def _check_end_of_archive(reader: SetReader, start: int, report: VerifyReport) -> None:
+def _check_end_of_archive(reader: SetReader, start: int, end: int, report: VerifyReport) -> None:
     """The frame after the last member holds the two zero blocks that end a tar stream, and nothing else."""
-    if not _check_frame(reader, start, report, "the end-of-archive frame"):
+    if not _check_frame(reader, start, end, report, "the end-of-archive frame"):
         return
     try:
-        data = frame_stream(reader.raw, start, reader.frame_end(start)).read(2 * len(tar_format.END_OF_ARCHIVE))
+        data = frame_stream(reader.raw, start, end).read(2 * len(tar_format.END_OF_ARCHIVE))
     except zstandard.ZstdError as error:
         report.problems.append(f"the end-of-archive frame is damaged: {error}")
         return
@@ -141,13 +219,13 @@ def _check_end_of_archive(reader: SetReader, start: int, report: VerifyReport) -
         report.problems.append("the end-of-archive frame does not hold the tar stream's end")
 
 
-def _verify_frame(reader: SetReader, frame: int, members: list, report: VerifyReport,
+def _verify_frame(reader: SetReader, frame: int, end: int, members: list, report: VerifyReport,
                   on_data: ProgressCallback | None, exact: bool) -> None:
-    if not _check_frame(reader, frame, report, f"the frame at offset {frame}"):
+    if not _check_frame(reader, frame, end, report, f"the frame at offset {frame}"):
         for entry in members:
             report.damaged.setdefault(entry.path, "its frame is cut short or damaged")
         return
-    stream = frame_stream(reader.raw, frame, reader.frame_end(frame))
+    stream = frame_stream(reader.raw, frame, end)
     position = 0
     done: set[str] = set()
     try:

@@ -4,6 +4,11 @@ The set is written under a temporary name in the target folder, fsynced, and ren
 into place only when complete, with its sidecar manifest renamed just before it, so a
 set file that exists is always whole. Any failure (or a cancel raised from the data
 callback) removes the temporary files: nothing partial is left behind.
+
+The manifest is written as the backup goes (``record``, in path order): its blocks go
+to the sidecar's partial file as soon as the compressor has placed their members'
+frames, and ``finish`` copies them after the tar stream. Memory holds one block and the
+entries of the frames still being compressed, whatever the number of files.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,8 +28,11 @@ from . import tar_format
 from ..leftovers import partial_name
 from .errors import ArchiveError, TargetFull
 from .compression_pipe import CompressionPipe
-from .manifest import Entry, SetManifest, sidecar_path
-from .zstd_frames import manifest_frame, trailer
+from .entries import EntryStream, PathStream
+from .manifest import Entry, SetInfo, SetManifest, Totals, head_document, sidecar_path
+from .manifest_blocks import DELETED_TAG, ENTRIES_TAG, HEAD_TAG, BlockSource, BlockWriter, frame, sort_key
+from .reader import open_for_reading
+from .zstd_frames import trailer
 
 FRAME_TARGET = 4 << 20  # start a new frame after this many uncompressed bytes
 CHUNK = 1 << 20
@@ -68,15 +77,6 @@ def target_error(error: OSError, path: Path) -> ArchiveError:
         return ArchiveError(f"cannot write to the target {path.parent} ({error.strerror}): "
                             "make it writable or choose another --target")
     return ArchiveError(f"writing {path} failed: {error.strerror or error}; nothing was kept")
-
-
-def _place(entry: Entry, offsets: list[int]) -> None:
-    """Give an entry of this set the compressed offset of its frame; until now it held the frame's index.
-
-    Done in place (the entries are this writer's own, not yet handed out as final):
-    rebuilding 50,000 entries cost about a tenth of a second.
-    """
-    object.__setattr__(entry, "frame_offset", offsets[entry.frame_offset])
 
 
 def _with(entry: Entry, **changes: object) -> Entry:
@@ -126,9 +126,9 @@ def make_folders(path: Path, mode: int) -> list[Path]:
 
 
 def _create(path: Path, mode: int) -> BinaryIO:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
     os.fchmod(fd, mode)
-    return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w+b")
 
 
 class SetWriter:
@@ -149,7 +149,11 @@ class SetWriter:
         try:
             make_folders(path.parent, permissions.folder_mode)
             self._fh: BinaryIO = _create(self._temporary, permissions.file_mode)  # closed in finish/abort
+            self._spool: BinaryIO = _create(self._sidecar_temporary, permissions.file_mode)
         except OSError as error:
+            if hasattr(self, "_fh"):
+                self._fh.close()
+                self._temporary.unlink(missing_ok=True)
             raise target_error(error, path) from None
         self._pipe = CompressionPipe(lambda: compressor.stream_writer(self._fh, closefd=False, write_size=CHUNK),
                                      self._fh)
@@ -159,6 +163,52 @@ class SetWriter:
         self._batch = bytearray()
         self._done = False
         self.left_behind: list[Path] = []  # partial files an abort could not remove
+        self._entries = BlockWriter(self._spool, ENTRIES_TAG)
+        self._deleted = BlockWriter(self._spool, DELETED_TAG)
+        self._waiting: deque[Entry] = deque()  # recorded, their frame's offset not yet known
+        self._last_key: bytes | None = None
+        self._last_deleted: bytes | None = None
+        self._totals = [0, 0, 0]  # files, bytes, store bytes
+
+    # -- the manifest ---------------------------------------------------------------------
+
+    def record(self, entry: Entry) -> None:
+        """Add an entry of this point in time to the manifest: one this writer stored, or one carried over
+        from the parent set. Entries come in path order (``sort_key``), each path once."""
+        key = sort_key(entry.path)
+        if self._last_key is not None and key <= self._last_key:
+            raise ValueError(f"manifest entries out of order: {entry.path!r} after an entry that sorts after it")
+        self._last_key = key
+        if entry.type == "file":
+            self._totals[2] += entry.size
+            if entry.set_id == self.set_id:
+                self._totals[0] += 1
+                self._totals[1] += entry.size if entry.delta is None else entry.delta
+        self._waiting.append(entry)
+        self._release()
+
+    def record_deleted(self, path: str) -> None:
+        """A path of the parent set that this point in time no longer has (in path order)."""
+        key = sort_key(path)
+        if self._last_deleted is not None and key <= self._last_deleted:
+            raise ValueError(f"deleted paths out of order: {path!r}")
+        self._last_deleted = key
+        self._deleted.add(path, path, len(path))
+
+    def _release(self) -> None:
+        """Write out the waiting entries whose frames have been placed by the compressor."""
+        offsets = self._pipe.frame_offsets
+        placed = len(offsets)
+        waiting = self._waiting
+        while waiting:
+            entry = waiting[0]
+            if entry.set_id == self.set_id:
+                if entry.frame_offset >= placed:
+                    return
+                object.__setattr__(entry, "frame_offset", offsets[entry.frame_offset])  # this writer's own entry
+            waiting.popleft()
+            record = entry.public_dict()
+            self._entries.add(entry.path, record, 300 + (len(record["pages"]["hashes"]) if entry.pages else 0))
 
     # -- members --------------------------------------------------------------------------
 
@@ -273,14 +323,16 @@ class SetWriter:
 
     # -- completion -----------------------------------------------------------------------
 
-    def finish(self, manifest: SetManifest, *, commit: bool = True) -> SetManifest:
-        """Write the manifest member, end the stream and sync; return the final manifest.
+    def finish(self, info: SetInfo, *, commit: bool = True) -> SetManifest:
+        """End the tar stream, write the manifest after it and into the sidecar, sync; return the manifest.
 
         With ``commit`` the set and its sidecar also get their final names. Without it they
         stay under their partial names (``temporary``) until ``commit``: the backup job
         verifies them there and records them in the catalog first, so that a set under its
         final name is always one the catalog knows.
         """
+        if info.set_id != self.set_id:
+            raise ValueError(f"the manifest of set {info.set_id} cannot finish set {self.set_id}")
         try:
             if self._frame_position:
                 self._end_frame()
@@ -288,22 +340,25 @@ class SetWriter:
             self._write(tar_format.END_OF_ARCHIVE)  # in a frame of its own, so every member frame ends whole
             self._end_frame()
             self._pipe.drain()
+            self._release()
+            if self._waiting:
+                raise RuntimeError("manifest entries are left without a frame")
             offsets = self._pipe.frame_offsets
-            for entry in manifest.entries:
-                if entry.set_id == self.set_id:
-                    _place(entry, offsets)
-            manifest = replace(manifest, manifest_frame_offset=offsets[end_frame + 1],
-                               end_frame_offset=offsets[end_frame])
-            document = manifest.to_bytes()
-            self._fh.write(manifest_frame(document))
-            self._fh.write(trailer(manifest.manifest_frame_offset))
+            entries_tree, deleted_tree = self._entries.finish(), self._deleted.finish()
+            section = self._spool.tell()
+            start, end_offset = offsets[end_frame + 1], offsets[end_frame]
+            head = head_document(info, Totals(*self._totals), entries_tree, deleted_tree, start, end_offset)
+            head_frame = frame(HEAD_TAG, head)
+            self._spool.write(head_frame + trailer(section))
+            self._spool.flush()
+            os.fsync(self._spool.fileno())
+            self._fh.seek(start)
+            self._copy_section(section)
+            self._fh.write(head_frame + trailer(start + section))
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
-            with _create(self._sidecar_temporary, self.permissions.file_mode) as sidecar:
-                sidecar.write(document)
-                sidecar.flush()
-                os.fsync(sidecar.fileno())
+            self._spool.close()
             if commit:
                 self._rename()
         except OSError as error:
@@ -313,7 +368,22 @@ class SetWriter:
             self.abort()
             raise
         self._done = commit
-        return manifest
+        where = self.path if commit else self._temporary
+        source = BlockSource(lambda: open_for_reading(where), start, section, str(where))
+        return SetManifest(**info.__dict__, entries=EntryStream(source, entries_tree),
+                           deleted=PathStream(source, deleted_tree), manifest_frame_offset=start,
+                           end_frame_offset=end_offset, totals=Totals(*self._totals), head=head)
+
+    def _copy_section(self, length: int) -> None:
+        """The manifest's blocks, from the sidecar's partial file into the set after the tar stream."""
+        self._spool.seek(0)
+        remaining = length
+        while remaining:
+            chunk = self._spool.read(min(CHUNK, remaining))
+            if not chunk:
+                raise OSError(errno.EIO, "the manifest spool ended early")
+            self._fh.write(chunk)
+            remaining -= len(chunk)
 
     @property
     def temporary(self) -> Path:
@@ -341,10 +411,11 @@ class SetWriter:
             return
         self._done = True
         self._pipe.abort()
-        try:
-            self._fh.close()
-        except OSError:
-            pass
+        for handle in (self._fh, self._spool):
+            try:
+                handle.close()
+            except OSError:
+                pass
         for leftover in (self._temporary, self._sidecar_temporary):
             try:
                 leftover.unlink()

@@ -71,12 +71,6 @@ def manifest_frame(document: bytes) -> bytes:
     return struct.pack("<II", MANIFEST_MAGIC, len(payload)) + payload
 
 
-def is_manifest_frame(fh: BinaryIO, start: int) -> bool:
-    fh.seek(start)
-    head = fh.read(_SKIPPABLE_HEAD.size)
-    return len(head) == _SKIPPABLE_HEAD.size and _SKIPPABLE_HEAD.unpack(head)[0] == MANIFEST_MAGIC
-
-
 def read_manifest_frame(fh: BinaryIO, start: int, limit: int, max_size: int) -> bytes:
     """The manifest document in the skippable frame at ``start``; FrameError if it is not whole before ``limit``."""
     fh.seek(start)

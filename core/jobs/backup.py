@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..archive import PRIVATE, SHARED_WITH_GROUP, ArchiveError, Entry, Expected, SetManifest, SetWriter, verify_set
+from ..archive.manifest import SetInfo
 from ..catalog import CatalogError, SetRecord, Store, now_text
 from ..stores import driver_for
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
@@ -53,10 +54,21 @@ class _Session(JobCallbacks):
         self.writer = writer
         self.parent = parent
         self.scratch = scratch
-        self.entries: list[Entry] = []
+        self._parent_cursor = parent.entries.cursor() if parent is not None else None
 
     def add(self, entry: Entry) -> None:
-        self.entries.append(entry)
+        """Record an entry; the parent's entries passed over on the way are gone since (a merge of the two)."""
+        self.writer.record(entry)
+        if self._parent_cursor is not None:
+            gone: list[Entry] = []
+            self._parent_cursor.get(entry.path, gone)
+            for earlier in gone:
+                self.writer.record_deleted(earlier.path)
+
+    def finish_deleted(self) -> None:
+        if self._parent_cursor is not None:
+            for earlier in self._parent_cursor.rest():
+                self.writer.record_deleted(earlier.path)
 
     def warn(self, message: str) -> None:
         self.job.warn(message)
@@ -126,14 +138,12 @@ class BackupJob(Job):
             with self.hold_store():
                 driver.snapshot(store_path, session)
             self.check_cancelled()
-            current = {entry.path for entry in session.entries}
-            deleted = sorted(entry.path for entry in parent.entries if entry.path not in current) if parent else []
-            manifest = writer.finish(SetManifest(
+            session.finish_deleted()
+            manifest = writer.finish(SetInfo(
                 set_id=set_id, store=self.store.name, store_type=self.store.type, kind=kind,
                 parent=parent.set_id if parent else None, created=now_text(), source=str(store_path),
-                entries=tuple(session.entries), deleted=tuple(deleted), compression_level=self.options.level,
-                notes=tuple(self.warnings)), commit=False)
-            del parent, session  # a big tree's manifests are not kept in memory while the set is verified
+                compression_level=self.options.level, notes=tuple(self.warnings)), commit=False)
+            del parent, session
             record = SetRecord(
                 id=manifest.set_id, store=manifest.store, store_type=manifest.store_type, kind=manifest.kind,
                 parent=manifest.parent, created=manifest.created, path=str(set_path), files=manifest.files,
@@ -161,7 +171,7 @@ class BackupJob(Job):
             return None
         try:
             manifest = self.engine.load_manifest(record)
-            for holder in {entry.set_id for entry in manifest.entries} | self._chain(record):
+            for holder in self._chain(record):
                 if not Path(self.engine.catalog.get_set(holder).path).exists():
                     raise ArchiveError(f"set {holder}, which it relies on, is missing")
         except (ArchiveError, CatalogError) as error:
@@ -171,7 +181,8 @@ class BackupJob(Job):
         return manifest
 
     def _chain(self, record: SetRecord) -> set[str]:
-        """The sets an incremental set's page deltas are applied onto: its parents, up to a full set."""
+        """The sets a point in time may read from: its parents, up to a full set (every entry of an
+        incremental set is held by the set itself or one of them)."""
         chain = set()
         while record.parent is not None and record.parent not in chain:
             chain.add(record.parent)

@@ -8,7 +8,8 @@ extended attributes and POSIX ACLs, and the holes of sparse files. Sockets and d
 are skipped with a warning. One bad file never fails the backup: a file that cannot be
 read, vanishes or changes type is skipped with a warning that names it; a file that
 changes while it is read is kept and flagged. An incremental set re-reads only files
-whose size, mtime, inode, ctime, mode or owner differ from the parent's record.
+whose size, mtime, inode, ctime, mode or owner differ from the parent's record; the walk
+and the parent's manifest come in the same order, so they are merged, never held whole.
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ class FolderDriver(StoreDriver):
         return StoreSummary(items, size)
 
     def snapshot(self, path: Path, session: SnapshotSession) -> None:
-        parent = {entry.path: entry for entry in session.parent.entries} if session.parent else {}
-        self._count(path, parent, session)
+        self._count(path, session)
+        parent = session.parent.entries.cursor() if session.parent else None
         linked: dict[tuple[int, int], str] = {}  # (device, inode) -> the first name of a file with several
         for item in walk(path, session.warn):
             session.check_cancelled()
@@ -85,7 +86,7 @@ class FolderDriver(StoreDriver):
                 self._add_bodiless(item, session, target=linked[key], kind="hardlink")
                 continue
             if item.kind == "file":
-                previous = parent.get(item.path)
+                previous = parent.get(item.path) if parent is not None else None
                 if previous is not None and _unchanged(item.status, previous):
                     session.add(previous)
                     stored = True
@@ -104,16 +105,17 @@ class FolderDriver(StoreDriver):
             else:
                 self._add_bodiless(item, session)
 
-    def _count(self, path: Path, parent: dict[str, Entry], session: SnapshotSession) -> None:
+    def _count(self, path: Path, session: SnapshotSession) -> None:
         """Totals for progress: the files and bytes that will be read (warnings come with the real walk).
 
         A walk of its own before the copy: beside it, in a thread, it made a 50,000-file backup
         slower (2.5-2.9 s against 2.2-2.5 s), the two walks taking turns on the interpreter.
         """
         files = size = 0
+        parent = session.parent.entries.cursor() if session.parent else None
         for item in walk(path, lambda message: None):
             if item.kind == "file":
-                previous = parent.get(item.path)
+                previous = parent.get(item.path) if parent is not None else None
                 if previous is None or not _unchanged(item.status, previous):
                     files += 1
                     size += min(item.status.st_size, item.status.st_blocks * 512)
