@@ -132,7 +132,7 @@ def test_dry_run_lists_exact_destinations_and_writes_nothing(engine, docs: Path,
     job = restore(engine, "docs", to=out, dry_run=True)
     assert job.state in OK
     assert not out.exists()
-    lines = job.plan.lines()
+    lines = list(job.plan.lines())
     assert any(line.startswith("create") and line.split()[1] == str(out / "notes" / "todo.md") for line in lines)
     assert len(lines) == len(engine.load_manifest(engine.catalog.get_set(job.set_id)).entries)
 

@@ -11,7 +11,6 @@ import pytest
 
 from strongroom.core.jobs import BackupOptions, JobState
 from strongroom.core.restore import RestoreOptions, apply
-from strongroom.core.restore.plan import RestorePlan
 
 from .trees import make_tree
 
@@ -58,10 +57,15 @@ def test_a_destination_filling_up_mid_restore_is_named_full_and_keeps_no_partial
 
 
 def test_the_free_space_a_sparse_file_needs_is_its_data(tmp_path: Path) -> None:
-    from strongroom.core.archive import Entry
-    from strongroom.core.restore.plan import CREATE, Action
+    from strongroom.core.archive import Entry, SetManifest
+    from strongroom.core.archive.entries import EntryList
+    from strongroom.core.restore import RestoreOptions, build_plan
+    from strongroom.core.stores import driver_for
 
-    sparse = Entry(path="disk.img", type="file", mode=0o644, mtime_ns=0, size=9 << 30, sparse=((0, 4096),))
-    plan = RestorePlan(tmp_path, [Action(sparse, tmp_path / "disk.img", CREATE, relative="disk.img")])
+    sparse = Entry(path="disk.img", type="file", mode=0o644, mtime_ns=0, size=9 << 30, sparse=((0, 4096),),
+                   sha256="0" * 64, set_id="s")
+    manifest = SetManifest(set_id="s", store="s", store_type="folder", kind="full", parent=None, created="c",
+                           source="/src", entries=EntryList([sparse]))
+    plan = build_plan(manifest, driver_for("folder"), Path("/src"), RestoreOptions(to=tmp_path / "out"))
     assert plan.bytes_to_write == 4096
     apply.check_free_space(plan)  # 9 GiB of holes fit anywhere

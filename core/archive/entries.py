@@ -33,7 +33,8 @@ class Entries(ABC):
 
     @abstractmethod
     def keyed_from(self, key: bytes | None = None, *, reverse: bool = False) -> Keyed:
-        """(key, entry) pairs from the first key at or after ``key`` (all of them, or all reversed)."""
+        """(key, entry) pairs from the first key at or after ``key``; reversed, those before ``key``, last first
+        (all of them without a key)."""
 
     def __iter__(self) -> Iterator[Entry]:
         for _, entry in checked(self.keyed_from(), self):
@@ -50,14 +51,21 @@ class Entries(ABC):
             return entry if found == key else None
         return None
 
-    def below(self, path: str) -> Iterator[Entry]:
-        """The entry at ``path`` (if any) and every entry under it."""
+    def below(self, path: str, *, reverse: bool = False) -> Iterator[Entry]:
+        """The entry at ``path`` (if any) and every entry under it (checked as a whole walk is)."""
         key = sort_key(path)
         if not key:
-            yield from self
+            yield from self.reversed() if reverse else self
             return
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            above = self.find("/".join(parts[:depth]))
+            if above is not None and above.type != "dir":
+                raise HostileSet(f"set member '{display_path(path)}' lies below a {above.type} in the same set, so "
+                                 "writing it would go through it: refusing to restore this set", path)
         inside = key + b"\0"
-        for found, entry in self.keyed_from(key):
+        pairs = self.keyed_from(after_subtree(key), reverse=True) if reverse else checked(self.keyed_from(key), self)
+        for found, entry in pairs:
             if found != key and not found.startswith(inside):
                 return
             yield entry
@@ -132,7 +140,8 @@ class EntryList(Entries):
 
     def keyed_from(self, key: bytes | None = None, *, reverse: bool = False) -> Keyed:
         if reverse:
-            return zip(reversed(self._keys), reversed(self._entries))
+            end = len(self._keys) if key is None else bisect.bisect_left(self._keys, key)
+            return zip(reversed(self._keys[:end]), reversed(self._entries[:end]))
         start = 0 if key is None else bisect.bisect_left(self._keys, key)
         return zip(self._keys[start:], self._entries[start:])
 
@@ -158,11 +167,13 @@ class EntryStream(Entries):
             if previous is not None and (keys[-1] >= previous if reverse else keys[0] <= previous):
                 raise _out_of_order(entries[-1 if reverse else 0])
             previous = keys[0] if reverse else keys[-1]
-            if reverse:
-                yield from zip(reversed(keys), reversed(entries))
-                continue
-            start = bisect.bisect_left(keys, key) if first and key is not None else 0
+            bound = first and key is not None
             first = False
+            if reverse:
+                end = bisect.bisect_left(keys, key) if bound else len(keys)
+                yield from zip(reversed(keys[:end]), reversed(entries[:end]))
+                continue
+            start = bisect.bisect_left(keys, key) if bound else 0
             yield from zip(keys[start:], entries[start:])
 
     def _block(self, row: Row) -> tuple[list[bytes], list[Entry]]:

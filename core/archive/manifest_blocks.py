@@ -235,19 +235,21 @@ class BlockSource:
 
 
 def leaf_rows(source: BlockSource, tree: Tree, key: bytes | None = None, *, reverse: bool = False) -> Iterator[Row]:
-    """The record blocks in order (or reversed), from the one that would hold ``key``."""
+    """The record blocks in order (or reversed), from the one that would hold ``key`` (all without one)."""
 
     def walk(rows: tuple[Row, ...] | list[Row], depth: int, key: bytes | None) -> Iterator[Row]:
         start = 0
         if key is not None:
             start = max(0, bisect.bisect_right([sort_key(row.first) for row in rows], key) - 1)
-        order = range(len(rows) - 1, -1, -1) if reverse else range(start, len(rows))
+        if key is None and reverse:
+            start = len(rows) - 1
+        order = range(start, -1, -1) if reverse else range(start, len(rows))
         for number in order:
             row = rows[number]
             if depth == 0:
                 yield row
             else:
-                yield from walk(source.rows(row), depth - 1, key if number == start and not reverse else None)
+                yield from walk(source.rows(row), depth - 1, key if number == start else None)
 
     return walk(tree.top, tree.depth, key)
 

@@ -168,9 +168,13 @@ class SetReader:
         entry; it raises DamagedSet naming the member if the bytes are not what was written.
         """
         for entry in entries:
-            if entry.set_id != self.manifest.set_id or entry.type != "file":
-                raise ValueError(f"{entry.path} is not a file of set {self.manifest.set_id}")
-            yield entry, self._member_chunks(entry)
+            yield entry, self.member(entry)
+
+    def member(self, entry: Entry) -> Iterator[bytes]:
+        """The stored bytes of one file entry of this set, checked as they are read (see ``read_members``)."""
+        if entry.set_id != self.manifest.set_id or entry.type != "file":
+            raise ValueError(f"{entry.path} is not a file of set {self.manifest.set_id}")
+        return self._member_chunks(entry)
 
     def _member_chunks(self, entry: Entry) -> Iterator[bytes]:
         try:

@@ -1,4 +1,4 @@
-"""Applying a restore plan: folders, then files, then FIFOs and links, then folder metadata.
+"""Applying a restore plan: folders, then files (set by set), then FIFOs and links, then folder metadata.
 
 Everything is written through descriptors of the destination's folders (see
 destination.py): nothing is looked up by path from the root, nothing is followed, so a
@@ -19,7 +19,6 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import groupby
 from pathlib import Path
 
 from ..archive import ROOT, Entry, display_path, tar_format
@@ -29,11 +28,11 @@ from ..units import human_bytes
 from ..stores import AppearedDuringRestore, RestoreSpot, StoreDriver, StoreError, place
 from .destination import DestinationTree
 from .metadata import MetadataProblems, Target, apply_metadata
-from .plan import CREATE, EXISTS, KEEP, REPLACE, Action, RestorePlan
+from .plan import CREATE, KEEP, REPLACE, WRITING, Action, RestorePlan
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _FIFO_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
-_WRITING = (CREATE, REPLACE)
+_WRITING = WRITING
 
 
 @dataclass
@@ -100,31 +99,28 @@ class _Applier:
         self.result = RestoreResult(kept=plan.count(KEEP))
         self.problems = MetadataProblems()
         self.appeared: list[str] = []
+        self.cleaned: set[str] = set()  # folders whose leftovers were removed
         self.current: Path | None = None  # the destination being written, for messages
 
     def run(self) -> RestoreResult:
-        actions = self.plan.actions
-        folders = [item for item in actions if item.entry.type == "dir" and item.action in (CREATE, EXISTS)]
-        for item in folders:
-            if item.action == CREATE and item.relative != ROOT:
+        """Each phase is one more read of the plan's entries: memory stays flat whatever their number."""
+        plan = self.plan
+        for item in plan.actions():
+            if item.entry.type == "dir" and item.action == CREATE and item.relative != ROOT:
                 self._make_folder(item)
-        self._remove_leftovers(actions)
-        files = sorted((item for item in actions if item.entry.type == "file" and item.action in _WRITING),
-                       key=lambda item: item.entry.set_id)
-        for set_id, group in groupby(files, key=lambda item: item.entry.set_id):
-            by_path = {item.entry.path: item for item in group}
+        for set_id in plan.file_sets:
             with self.sets.open(set_id) as reader:
-                for entry, chunks in reader.read_members(item.entry for item in by_path.values()):
-                    self.hooks.check_cancelled()
-                    self._write_file(by_path[entry.path], chunks)
-                    self.hooks.file_done(entry.path)
-        for item in actions:
+                for item in plan.actions():
+                    if item.entry.type == "file" and item.action in _WRITING and item.entry.set_id == set_id:
+                        self.hooks.check_cancelled()
+                        self._write_file(item, reader.member(item.entry))
+                        self.hooks.file_done(item.entry.path)
+        for item in plan.actions():
             if item.action in _WRITING and item.entry.type in ("symlink", "fifo", "hardlink"):
                 self.hooks.check_cancelled()
                 self._make_special(item)
-        for item in sorted(folders, key=lambda item: -1 if item.relative == ROOT else item.relative.count("/"),
-                           reverse=True):
-            if item.action == CREATE:
+        for item in plan.actions(reverse=True):  # deepest first: what is written into a folder moves its mtime
+            if item.entry.type == "dir" and item.action == CREATE:
                 self._folder_metadata(item)
         self.result.warnings = self.problems.warnings()
         if self.appeared:
@@ -151,23 +147,19 @@ class _Applier:
         fd = self.tree.fd if item.relative == ROOT else self.tree.folder(item.relative.split("/"))
         apply_metadata(item.entry, Target(fd=fd), self.problems, path=item.entry.path)
 
-    def _remove_leftovers(self, actions: list[Action]) -> None:
-        """Partial files of restores that were killed, in the folders this one writes into."""
-        folders = {item.relative.rpartition("/")[0] for item in actions
-                   if item.entry.type != "dir" and item.action in _WRITING}
-        for folder in sorted(folders):
-            self.current = self.plan.root.joinpath(*folder.split("/")) if folder else self.plan.root
-            try:
-                fd = self.tree.folder(folder.split("/") if folder else [])
-            except FileNotFoundError:
-                continue
-            self.result.leftovers_removed += len(remove_stale_partials(fd))
+    def _remove_leftovers(self, folder: int, relative: str) -> None:
+        """Partial files of restores that were killed, in a folder this one writes into (once per folder)."""
+        if relative in self.cleaned:
+            return
+        self.cleaned.add(relative)
+        self.result.leftovers_removed += len(remove_stale_partials(folder))
 
     # -- files, links, FIFOs ----------------------------------------------------------------
 
     def _spot(self, item: Action) -> RestoreSpot:
         self.current = item.destination
         folder, name = self.tree.parent_of(item.relative, create=True)
+        self._remove_leftovers(folder, item.relative.rpartition("/")[0])
         return RestoreSpot(folder, name, temporary_name_for(name), item.action == REPLACE, item.destination)
 
     def _write_file(self, item: Action, chunks: Iterator[bytes]) -> None:

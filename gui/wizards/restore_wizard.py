@@ -310,10 +310,9 @@ class SummaryPage(QWizardPage):
             f"{created} item(s) will be created, {replaced} existing file(s) will be overwritten, {kept} existing "
             f"item(s) will be kept as they are (policy: {wizard.destination_page.policy.currentData()}). "
             f"{human_bytes(plan.bytes_to_write)} to write.")
-        lines = plan.lines()
-        shown = lines[:MAX_SUMMARY_LINES]
-        if len(lines) > len(shown):
-            shown.append(f"… and {len(lines) - len(shown)} more")
+        shown = list(plan.lines(MAX_SUMMARY_LINES))
+        if len(plan) > len(shown):
+            shown.append(f"… and {len(plan) - len(shown)} more")
         self.lines.setPlainText("\n".join(shown))
         self.completeChanged.emit()
 
