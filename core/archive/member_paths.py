@@ -21,17 +21,17 @@ def check_member_path(path: object) -> str:
         raise HostileSet(f"set member {path!r} has no usable path: refusing to restore this set", str(path))
     if "\0" in path:
         raise HostileSet(f"set member '{display_path(path)}' has a NUL in its path: refusing to restore this set", path)
-    try:
-        path.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        raise HostileSet(f"set member {path!r:.200} has a name no file system can hold (a lone surrogate): refusing "
-                         "to restore this set", "?") from None
+    if not path.isascii():
+        try:
+            path.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise HostileSet(f"set member {path!r:.200} has a name no file system can hold (a lone surrogate): "
+                             "refusing to restore this set", "?") from None
     if path == ROOT:
         return path
     if path.startswith("/"):
         raise HostileSet(f"set member '{display_path(path)}' has an absolute path: refusing to restore this set", path)
-    parts = path.split("/")
-    if any(part in ("", ".", "..") for part in parts):
+    if path.endswith("/") or "//" in path or (("." in path) and any(part in (".", "..") for part in path.split("/"))):
         raise HostileSet(f"set member '{display_path(path)}' is not a plain relative path (it has '..', '.' or '//'): "
                          "refusing to restore this set", path)
     return path

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from ..archive import display_path
+from ..archive import ROOT, Entry, SetManifest, display_path
 from ..engine import Engine
 from ..jobs import JobState
 from ..paths import StrongroomPaths
+from ..stores import StoreError
 from ..units import human_bytes
 
 
@@ -19,8 +22,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sets.add_argument("--json", action="store_true")
     sets.set_defaults(handler=list_sets)
     browse = commands.add_parser("browse", help="list what a backup set holds",
-                                 description="List the files, folders and links of a set's point in time.")
+                                 description="List the files, folders and links of a set's point in time: all of "
+                                             "them, or what one folder holds (read through the set's index, so a "
+                                             "folder of a huge set lists at once).")
     browse.add_argument("set", metavar="SET_ID|FILE")
+    browse.add_argument("path", nargs="?", metavar="PATH", help="list only this folder of the store (or this item)")
+    browse.add_argument("--recursive", "-R", action="store_true", help="with PATH: everything below it too")
     browse.add_argument("--json", action="store_true")
     browse.set_defaults(handler=browse_set)
     verify = commands.add_parser("verify", help="check every byte of a backup set",
@@ -60,14 +67,23 @@ def _mtime(ns: int) -> str:
 
 def browse_set(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     manifest = Engine(paths).manifest_for(args.set)
-    if args.json:
-        print(json.dumps({"set_id": manifest.set_id, "store": manifest.store, "kind": manifest.kind,
-                          "parent": manifest.parent, "created": manifest.created, "deleted": list(manifest.deleted),
-                          "entries": [entry.public_dict() for entry in manifest.entries]}, indent=2))
+    entries, deleted = _listing(manifest, args.path, args.recursive)
+    if args.json:  # written as it is read: a million entries never sit in memory at once
+        head = {"set_id": manifest.set_id, "store": manifest.store, "kind": manifest.kind,
+                "parent": manifest.parent, "created": manifest.created}
+        out = sys.stdout
+        out.write(json.dumps(head)[:-1] + ', "deleted": [')
+        for number, path in enumerate(deleted):
+            out.write((", " if number else "") + json.dumps(path))
+        out.write('], "entries": [\n')
+        for number, entry in enumerate(entries):
+            out.write((",\n" if number else "") + json.dumps(entry.public_dict()))
+        out.write("\n]}\n")
         return 0
+    where = f" in {display_path(args.path)}" if args.path else ""
     print(f"set {manifest.set_id} of {manifest.store_type} store {manifest.store!r} ({manifest.kind}, "
-          f"{manifest.created}), {len(manifest.entries)} items")
-    for entry in manifest.entries:
+          f"{manifest.created}), {len(manifest.entries)} items{where}")
+    for entry in entries:
         size = str(entry.size) if entry.type == "file" else "-"
         link = {"symlink": " -> ", "hardlink": " => "}.get(entry.type)
         link = f"{link}{display_path(entry.target or '')}" if link else ""
@@ -75,9 +91,27 @@ def browse_set(args: argparse.Namespace, paths: StrongroomPaths) -> int:
         held = f"  (in {entry.set_id})" if entry.set_id != manifest.set_id else ""
         print(f"{_LETTERS[entry.type]}{entry.mode:04o} {entry.user or entry.uid}:{entry.group or entry.gid} {size:>12} "
               f"{_mtime(entry.mtime_ns)}  {display_path(entry.path)}{link}{sparse}{held}")
-    for path in manifest.deleted:
+    for path in deleted:
         print(f"- deleted since the parent set: {display_path(path)}")
     return 0
+
+
+def _listing(manifest: SetManifest, path: str | None, recursive: bool) -> tuple[Iterable[Entry], Iterable[str]]:
+    """The entries to list (everything, a folder's contents, or everything below it) and the deletions."""
+    if not path:
+        return manifest.entries, manifest.deleted
+    relative = path.strip("/") or ROOT
+    found = manifest.entries.find(relative)
+    if found is None:
+        raise StoreError(f"'{display_path(relative)}' is not in set {manifest.set_id}: run 'strongroom browse "
+                         f"{manifest.set_id}' to list what it holds")
+    inside = relative + "/" if relative != ROOT else ""
+    deleted = (gone for gone in manifest.deleted if not inside or gone.startswith(inside))
+    if found.type != "dir":
+        return [found], ()
+    if recursive:
+        return manifest.entries.below(relative), deleted
+    return manifest.entries.children(relative), ()
 
 
 def verify_set(args: argparse.Namespace, paths: StrongroomPaths) -> int:

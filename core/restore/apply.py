@@ -4,10 +4,11 @@ Everything is written through descriptors of the destination's folders (see
 destination.py): nothing is looked up by path from the root, nothing is followed, so a
 link in the way or swapped in cannot carry a write outside the destination.
 
-Every file, link and FIFO is made in its folder under a temporary name (never past
-NAME_MAX), checked (SHA-256 as it streams, then the driver's own check), given its
-owner, mode, attributes and times, and only then given its name: an existing item is
-either left alone or replaced whole, as the plan says. Hard links are made to the
+Every file, link and FIFO is made in its folder without a name (O_TMPFILE, where the
+file system has it) or under a temporary name (never past NAME_MAX), checked (SHA-256
+as it streams, then the driver's own check), given its owner, mode, attributes and
+times, and only then given its name: an existing item is either left alone or replaced
+whole, as the plan says. Hard links are made to the
 first restored name of their inode. Folder metadata is set last, deepest first,
 because writing into a folder changes its mtime.
 """
@@ -30,6 +31,7 @@ from .destination import DestinationTree
 from .metadata import MetadataProblems, Target, apply_metadata
 from .plan import CREATE, KEEP, REPLACE, WRITING, Action, RestorePlan
 
+_UNNAMED_FLAGS = os.O_WRONLY | getattr(os, "O_TMPFILE", 0) | os.O_CLOEXEC
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _FIFO_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
 _WRITING = WRITING
@@ -100,28 +102,45 @@ class _Applier:
         self.problems = MetadataProblems()
         self.appeared: list[str] = []
         self.cleaned: set[str] = set()  # folders whose leftovers were removed
-        self.current: Path | None = None  # the destination being written, for messages
+        self.unnamed_files = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
+        self.current: Action | None = None  # the item being written, for messages
 
     def run(self) -> RestoreResult:
-        """Each phase is one more read of the plan's entries: memory stays flat whatever their number."""
+        """Few reads of the plan's entries, whatever their number: memory stays flat.
+
+        The first read makes the folders, symbolic links and FIFOs and writes the files of
+        the first set; each further set of the chain gets a read of its own. Hard links are
+        made in the last of these reads, when every file they can link to is in place (a
+        link's file sorts before it). A last read, in reverse, sets folder metadata.
+        """
         plan = self.plan
-        for item in plan.actions():
-            if item.entry.type == "dir" and item.action == CREATE and item.relative != ROOT:
-                self._make_folder(item)
-        for set_id in plan.file_sets:
-            with self.sets.open(set_id) as reader:
+        sets = plan.file_sets or ("",)
+        for number, set_id in enumerate(sets):
+            first, last = number == 0, number == len(sets) - 1
+            reader = self.sets.open(set_id) if set_id else None
+            try:
                 for item in plan.actions():
-                    if item.entry.type == "file" and item.action in _WRITING and item.entry.set_id == set_id:
+                    kind = item.entry.type
+                    if first and kind == "dir":
+                        if item.action == CREATE and item.relative != ROOT:
+                            self._make_folder(item)
+                    elif item.action not in _WRITING:
+                        continue
+                    elif kind == "file":
+                        if item.entry.set_id == set_id:
+                            self.hooks.check_cancelled()
+                            self._write_file(item, reader.member(item.entry))
+                            self.hooks.file_done(item.entry.path)
+                    elif (first and kind in ("symlink", "fifo")) or (last and kind == "hardlink"):
                         self.hooks.check_cancelled()
-                        self._write_file(item, reader.member(item.entry))
-                        self.hooks.file_done(item.entry.path)
-        for item in plan.actions():
-            if item.action in _WRITING and item.entry.type in ("symlink", "fifo", "hardlink"):
-                self.hooks.check_cancelled()
-                self._make_special(item)
-        for item in plan.actions(reverse=True):  # deepest first: what is written into a folder moves its mtime
-            if item.entry.type == "dir" and item.action == CREATE:
-                self._folder_metadata(item)
+                        self._make_special(item)
+            finally:
+                if reader is not None:
+                    reader.close()
+        if plan.count(CREATE, "dir"):
+            for item in plan.actions(reverse=True):  # deepest first: what is written into a folder moves its mtime
+                if item.entry.type == "dir" and item.action == CREATE:
+                    self._folder_metadata(item)
         self.result.warnings = self.problems.warnings()
         if self.appeared:
             shown = ", ".join(f"'{display_path(path)}'" for path in self.appeared[:3])
@@ -133,7 +152,7 @@ class _Applier:
     # -- folders --------------------------------------------------------------------------
 
     def _make_folder(self, item: Action) -> None:
-        self.current = item.destination
+        self.current = item
         folder, name = self.tree.parent_of(item.relative, create=True)
         try:
             os.mkdir(name, 0o700, dir_fd=folder)
@@ -143,7 +162,7 @@ class _Applier:
         self.result.folders_created += 1
 
     def _folder_metadata(self, item: Action) -> None:
-        self.current = item.destination
+        self.current = item
         fd = self.tree.fd if item.relative == ROOT else self.tree.folder(item.relative.split("/"))
         apply_metadata(item.entry, Target(fd=fd), self.problems, path=item.entry.path)
 
@@ -157,30 +176,40 @@ class _Applier:
     # -- files, links, FIFOs ----------------------------------------------------------------
 
     def _spot(self, item: Action) -> RestoreSpot:
-        self.current = item.destination
+        self.current = item
         folder, name = self.tree.parent_of(item.relative, create=True)
         self._remove_leftovers(folder, item.relative.rpartition("/")[0])
         return RestoreSpot(folder, name, temporary_name_for(name), item.action == REPLACE, item.destination)
 
     def _write_file(self, item: Action, chunks: Iterator[bytes]) -> None:
+        """Write, check and give metadata to a file with no name (O_TMPFILE) or a temporary one, then name it."""
         spot = self._spot(item)
-        fd = _create(spot)
+        fd = self._unnamed_file(spot)
+        unnamed = fd is not None
+        if fd is None:
+            fd = _create(spot)
         placed = False
         try:
-            with os.fdopen(fd, "w+b", closefd=False) as target:
-                if item.entry.delta is not None:
+            if item.entry.delta is not None:
+                with os.fdopen(fd, "w+b", closefd=False) as target:
                     rebuild(target, item.entry, chunks, self.sets, self.hooks.advance)
-                elif item.entry.sparse is None:
-                    for chunk in chunks:
-                        target.write(chunk)
-                        self.hooks.advance(len(chunk))
-                else:
+            elif item.entry.sparse is None:
+                for chunk in chunks:  # straight to the descriptor: a file object costs 5 system calls more
+                    _write_all(fd, chunk)
+                    self.hooks.advance(len(chunk))
+            else:
+                with os.fdopen(fd, "w+b", closefd=False) as target:
                     _write_sparse(target, item.entry, chunks, self.hooks)
             self.driver.check_restored(spot, item.entry)
             apply_metadata(item.entry, Target(fd=fd), self.problems, path=item.entry.path)
-            os.close(fd)
-            fd = -1
-            placed = self._place(spot, item)
+            if unnamed and not spot.replace:
+                placed = self._link_unnamed(fd, spot, item)
+            else:
+                if unnamed:  # replacing needs a name to rename from
+                    os.link(f"/proc/self/fd/{fd}", spot.temporary, dst_dir_fd=spot.dir_fd, follow_symlinks=True)
+                os.close(fd)
+                fd = -1
+                placed = self._place(spot, item)
         finally:
             if fd >= 0:
                 os.close(fd)
@@ -189,6 +218,30 @@ class _Applier:
         if placed:
             self.result.files_written += 1
             self.result.bytes_written += item.entry.size
+
+    def _unnamed_file(self, spot: RestoreSpot) -> int | None:
+        """A new file without a name in the spot's folder, or None where that cannot be had.
+
+        Linking it in later is one change of the folder instead of three (create, link,
+        unlink), it can never replace anything, and a restore killed half-way leaves nothing.
+        """
+        if not self.unnamed_files or self.driver.named_temporary:
+            return None
+        try:
+            return os.open(".", _UNNAMED_FLAGS, 0o600, dir_fd=spot.dir_fd)
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+                raise
+        self.unnamed_files = False  # this file system cannot: temporary names from here on
+        return None
+
+    def _link_unnamed(self, fd: int, spot: RestoreSpot, item: Action) -> bool:
+        try:
+            os.link(f"/proc/self/fd/{fd}", spot.name, dst_dir_fd=spot.dir_fd, follow_symlinks=True)
+        except FileExistsError:
+            self.appeared.append(item.relative)
+            return False
+        return True
 
     def _make_special(self, item: Action) -> None:
         entry = item.entry
@@ -250,6 +303,12 @@ def _still_older(spot: RestoreSpot, item: Action) -> bool:
     return not stat.S_ISDIR(existing.st_mode) and existing.st_mtime_ns < item.entry.mtime_ns
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _create(spot: RestoreSpot) -> int:
     """A new temporary file; a stale one of this process is replaced."""
     try:
@@ -298,5 +357,5 @@ def apply_plan(plan: RestorePlan, driver: StoreDriver, sets: SetAccess, hooks: R
             return applier.run()
     except OSError as error:
         if applier is not None and applier.current is not None and not str(error.filename or "/").startswith("/"):
-            error.filename = str(applier.current)  # a name relative to a folder's descriptor: show the whole path
+            error.filename = str(applier.current.destination)  # relative to a folder's descriptor: show it whole
         raise destination_error(error, plan.root) from None

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from ..archive import ROOT, Entry, HostileSet, SetManifest, display_path
 from ..archive.entries import check_hard_link
 from ..archive.manifest_blocks import sort_key
+from ..archive.member_paths import check_member_path
 from ..archive.page_delta import DELTA_SUFFIX
 from ..stores import StoreDriver, StoreError
 from .destination import DestinationTree
@@ -67,11 +68,15 @@ def tamed(entry: Entry) -> Entry:
 @dataclass(frozen=True)
 class Action:
     entry: Entry
-    destination: Path
+    root: Path
     action: str  # create | replace | keep (an existing item stays) | exists (a folder that is already there)
     reason: str = ""
     relative: str = ""  # the destination below the restore root ("." for the root itself)
     link_to: str | None = None  # a hard link: the restored name (below the root) it is linked to
+
+    @property
+    def destination(self) -> Path:
+        return self.root if self.relative == ROOT else self.root / self.relative
 
     def line(self) -> str:
         if self.entry.type == "file":
@@ -130,8 +135,7 @@ class RestorePlan:
     def _action(self, entry: Entry, action: str, reason: str) -> Action:
         if self.options.untrusted:
             entry = tamed(entry)
-        destination, relative = self.place(entry)
-        item = Action(entry, destination, action, reason, relative)
+        item = Action(entry, self.root, action, reason, self.place(entry))
         if entry.type == "hardlink" and action in WRITING:
             link_to = self.links.get(entry.path)
             if link_to is not None:
@@ -141,15 +145,17 @@ class RestorePlan:
             return replace(item, entry=replace(holder, path=entry.path))  # it gets the data itself
         return item
 
-    def place(self, entry: Entry) -> tuple[Path, str]:
-        """Where an entry lands, and that place below the root; HostileSet for anywhere outside."""
+    def place(self, entry: Entry) -> str:
+        """Where an entry lands below the root ("." for the root); HostileSet for anywhere outside."""
         if entry.path == ROOT and entry.type == "dir":
-            return self.root, ROOT
-        destination = self.driver.destination(self.root, self.store_path, entry)
-        if not destination.is_relative_to(self.root) or destination == self.root:
-            raise HostileSet(f"set member '{display_path(entry.path)}' would land at {destination}, outside "
-                             f"{self.root}: refusing to restore", entry.path)
-        return destination, destination.relative_to(self.root).as_posix()
+            return ROOT
+        relative = self.driver.landing(self.root, self.store_path, entry)
+        if relative is not entry.path:  # a member's own path was checked when the manifest was read
+            check_member_path(relative)
+        if relative == ROOT:
+            raise HostileSet(f"set member '{display_path(entry.path)}' would land on the restore root {self.root} "
+                             "itself: refusing to restore", entry.path)
+        return relative
 
     def lines(self, limit: int | None = None) -> Iterator[str]:
         for number, item in enumerate(self.actions()):
@@ -218,7 +224,7 @@ def build_plan(manifest: SetManifest, driver: StoreDriver, store_path: Path, opt
         for entry in selected(manifest, plan.wanted):
             if options.untrusted:
                 entry = tamed(entry)
-            destination, relative = plan.place(entry)
+            relative = plan.place(entry)
             if relative == ROOT:
                 action, reason = (CREATE if fresh or options.overwrite == "always" else EXISTS), ""
             else:
@@ -230,7 +236,7 @@ def build_plan(manifest: SetManifest, driver: StoreDriver, store_path: Path, opt
             if entry.type == "hardlink":
                 holder = check_hard_link(entry, sort_key(entry.path), manifest.entries)
                 if holder.path not in data_names and _written(plan, holder, tree):
-                    data_names[holder.path] = plan.place(holder)[1]
+                    data_names[holder.path] = plan.place(holder)
                 link_to = data_names.setdefault(holder.path, relative)
                 plan.links[entry.path] = None if link_to == relative else link_to
                 if link_to == relative:
@@ -250,7 +256,7 @@ def _written(plan: RestorePlan, holder: Entry, tree: DestinationTree | None) -> 
     """Whether the plan writes a hard link's data-holding file under its own name (decided as for any item)."""
     if plan.wanted and not any(holder.path == path or holder.path.startswith(path + "/") for path in plan.wanted):
         return False
-    return _decide(holder, plan.place(holder)[1], plan.policy, tree)[0] in WRITING
+    return _decide(holder, plan.place(holder), plan.policy, tree)[0] in WRITING
 
 
 def _data_bytes(entry: Entry) -> int:

@@ -64,6 +64,7 @@ class StoreDriver(ABC):
     description: ClassVar[str]
     incremental: ClassVar[bool] = False
     path_is_folder: ClassVar[bool] = True  # False: a store is one file (a dialog offers a file picker)
+    named_temporary: ClassVar[bool] = False  # True: check_restored needs the restored file under a name
 
     @abstractmethod
     def check_path(self, path: str) -> Path:
@@ -81,9 +82,9 @@ class StoreDriver(ABC):
         """The folder restored members land in."""
         return to if to is not None else store_path
 
-    def destination(self, root: Path, store_path: Path, entry: Entry) -> Path:
-        """Where a member lands: always below ``root``."""
-        return root.joinpath(*entry.path.split("/"))
+    def landing(self, root: Path, store_path: Path, entry: Entry) -> str:
+        """Where a member lands below ``root``, as a relative path (its own, checked when the manifest was read)."""
+        return entry.path
 
     def check_restored(self, spot: RestoreSpot, entry: Entry) -> None:
         """Check a restored file (``spot.temporary``) before it replaces anything; StoreError if unusable."""

@@ -54,6 +54,7 @@ def integrity_problem(path: Path) -> str | None:
 class SqliteDriver(StoreDriver):
     type_name = "sqlite"
     path_is_folder = False
+    named_temporary = True  # the restored copy is checked with SQLite, which opens it by name
     incremental = True  # the pages changed since the parent set (archive/page_delta.py)
     description = "a SQLite database file, copied consistently with the online backup API"
 
@@ -152,8 +153,8 @@ class SqliteDriver(StoreDriver):
     def restore_root(self, store_path: Path, to: Path | None) -> Path:
         return to if to is not None else store_path.parent
 
-    def destination(self, root: Path, store_path: Path, entry: Entry) -> Path:
-        return root / (logical_path(entry) if root != store_path.parent else store_path.name)
+    def landing(self, root: Path, store_path: Path, entry: Entry) -> str:
+        return logical_path(entry) if root != store_path.parent else store_path.name
 
     def check_restored(self, spot: RestoreSpot, entry: Entry) -> None:
         problem = integrity_problem(spot.path(spot.temporary))
