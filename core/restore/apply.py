@@ -20,7 +20,6 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..archive import ROOT, Entry, display_path, tar_format
 from ..archive.page_delta import SetAccess, rebuild

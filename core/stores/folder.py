@@ -21,19 +21,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..archive import IN_MEMORY, ROOT, Entry, SourceError, display_path
+from ..archive.entry import new_entry
 from ..archive.posix_acl import group_name, user_name
 from ..archive.tar_format import sparse_map
 from ..archive.writer import CHUNK, SMALL_FILE
 from . import register_driver
 from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error
+from .folder_count import BackgroundCount
 from .folder_walk import FILE_FLAGS, Item, read_xattrs, walk
 
 
 def _entry(item: Item, status: os.stat_result, **extra) -> Entry:
-    return Entry(path=item.path, type=item.kind, mode=stat.S_IMODE(status.st_mode), mtime_ns=status.st_mtime_ns,
-                 size=status.st_size if item.kind == "file" else 0, uid=status.st_uid, gid=status.st_gid,
-                 user=user_name(status.st_uid), group=group_name(status.st_gid), ino=status.st_ino,
-                 ctime_ns=status.st_ctime_ns, **extra)
+    return new_entry(path=item.path, type=item.kind, mode=stat.S_IMODE(status.st_mode), mtime_ns=status.st_mtime_ns,
+                     size=status.st_size if item.kind == "file" else 0, uid=status.st_uid, gid=status.st_gid,
+                     user=user_name(status.st_uid), group=group_name(status.st_gid), ino=status.st_ino,
+                     ctime_ns=status.st_ctime_ns, **extra)
 
 
 def _unchanged(status: os.stat_result, previous: Entry) -> bool:
@@ -76,7 +78,13 @@ class FolderDriver(StoreDriver):
         return StoreSummary(items, size)
 
     def snapshot(self, path: Path, session: SnapshotSession) -> None:
-        self._count(path, session)
+        counting = BackgroundCount(path, session.parent, _unchanged, session.set_totals)
+        try:
+            self._copy(path, session)
+        finally:
+            counting.stop()
+
+    def _copy(self, path: Path, session: SnapshotSession) -> None:
         parent = session.parent.entries.cursor() if session.parent else None
         linked: dict[tuple[int, int], str] = {}  # (device, inode) -> the first name of a file with several
         for item in walk(path, session.warn):
@@ -104,22 +112,6 @@ class FolderDriver(StoreDriver):
                 self._add_bodiless(item, session, target=target)
             else:
                 self._add_bodiless(item, session)
-
-    def _count(self, path: Path, session: SnapshotSession) -> None:
-        """Totals for progress: the files and bytes that will be read (warnings come with the real walk).
-
-        A walk of its own before the copy: beside it, in a thread, it made a 50,000-file backup
-        slower (2.5-2.9 s against 2.2-2.5 s), the two walks taking turns on the interpreter.
-        """
-        files = size = 0
-        parent = session.parent.entries.cursor() if session.parent else None
-        for item in walk(path, lambda message: None):
-            if item.kind == "file":
-                previous = parent.get(item.path) if parent is not None else None
-                if previous is None or not _unchanged(item.status, previous):
-                    files += 1
-                    size += min(item.status.st_size, item.status.st_blocks * 512)
-        session.set_totals(files, size)
 
     def _add_bodiless(self, item: Item, session: SnapshotSession, *, target: str | None = None,
                       kind: str | None = None) -> None:
