@@ -8,7 +8,7 @@ import threading
 from PySide6.QtCore import Qt
 
 from strongroom.core.jobs import JobState
-from strongroom.gui.models.manifest_tree import ManifestTreeModel, build_tree
+from strongroom.gui.models.manifest_tree import ManifestTreeModel, find_matches
 from strongroom.gui.wizards.backup_wizard import BackupWizard
 
 from .conftest import Rendezvous
@@ -113,12 +113,13 @@ def test_restore_wizard_restores_chosen_items_into_another_folder(console, qtbot
     qtbot.waitUntil(items.isComplete, timeout=10_000)
     model = items.model
     items.filter.setText("b.bin")
-    assert model.rowCount() == 1 and model.index(0, 0).data() == "notes/deep/b.bin"
+    qtbot.waitUntil(lambda: model.matches is not None and model.rowCount() == 1, timeout=10_000)
+    assert model.index(0, 0).data() == "notes/deep/b.bin"
     items.filter.setText("")
     notes = next(model.index(row, 0) for row in range(model.rowCount()) if model.index(row, 0).data() == "notes")
     assert model.setData(notes, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
     assert items.some.isChecked() and items.paths() == ("notes",)
-    assert "2 files" in items.status.text()
+    assert "1 folder with everything in it" in items.status.text()
     wizard.next()
     destination = tmp_path / "elsewhere"
     wizard.destination_page.other.setChecked(True)
@@ -214,28 +215,53 @@ def test_stores_page_groups_by_type(engine, qtbot, tmp_path):
     assert groups == {"folder stores": ["docs"], "sqlite stores": ["crm"]}
 
 
-def test_manifest_tree_builds_checks_and_filters(engine, qtbot, tmp_path):
-    source = make_tree(tmp_path / "docs", {"a/b/c.txt": "c", "a/d.txt": "dd", "e.txt": "eee"})
+def test_manifest_tree_opens_folders_as_asked_checks_and_filters(engine, qtbot, tmp_path):
+    source = make_tree(tmp_path / "docs", {"a/b/c.txt": "c", "a/d.txt": "dd", "e.txt": "eee", "Z.txt": "z"})
     engine.add_store("docs", "folder", str(source))
     job = engine.backup_job("docs")
     job.run()
     manifest = engine.manifest_for(job.set_id)
     model = ManifestTreeModel()
-    model.set_tree(*build_tree(manifest))
+    model.set_manifest(manifest)
     names = [model.index(row, 0).data() for row in range(model.rowCount())]
-    assert names == ["a", "e.txt"]  # folders first
+    assert names == ["a", "e.txt", "Z.txt"]  # folders first, then by name whatever the case
     a = model.index(0, 0)
+    assert model.hasChildren(a) and model.rowCount(a) == 0 and model.canFetchMore(a)  # not read until opened
+    model.fetchMore(a)
+    assert not model.canFetchMore(a)
     assert [model.index(row, 0, a).data() for row in range(model.rowCount(a))] == ["b", "d.txt"]
-    assert model.index(0, 1).data() == "3 B in 2 files"
+    assert model.index(1, 1, a).data() == "2 B" and model.index(0, 3).data() == "folder"
     b = model.index(0, 0, a)
+    model.fetchMore(b)
+    model.setData(model.index(1, 0), Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
     model.setData(b, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
     model.setData(a, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
-    assert model.selected_paths() == ("a",)  # the folder's tick covers what is below it
+    assert model.selected_paths() == ("a", "e.txt")  # the folder's tick covers what is below it
     assert model.index(0, 0, b).data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
     assert not model.flags(model.index(0, 0, b)) & Qt.ItemFlag.ItemIsUserCheckable
-    assert model.selected_totals() == (2, 3)
-    model.set_filter("TXT")
-    assert sorted(model.index(row, 0).data() for row in range(model.rowCount())) == ["a/b/c.txt", "a/d.txt", "e.txt"]
+    assert model.selected_summary() == "1 file (3 B), 1 folder with everything in it"
+    model.set_matches(*find_matches(manifest, "TXT"))
+    assert sorted(model.index(row, 0).data() for row in range(model.rowCount())) == [
+        "Z.txt", "a/b/c.txt", "a/d.txt", "e.txt"]
+
+
+def test_a_folder_of_many_items_is_read_a_chunk_at_a_time(engine, qtbot, tmp_path, monkeypatch):
+    from strongroom.gui.models import manifest_tree
+
+    monkeypatch.setattr(manifest_tree, "CHUNK", 10)
+    source = make_tree(tmp_path / "docs", {f"many/f{number:03d}": "x" for number in range(25)})
+    engine.add_store("docs", "folder", str(source))
+    job = engine.backup_job("docs")
+    job.run()
+    model = ManifestTreeModel()
+    model.set_manifest(engine.manifest_for(job.set_id))
+    many = model.index(0, 0)
+    counts = []
+    while model.canFetchMore(many):
+        model.fetchMore(many)
+        counts.append(model.rowCount(many))
+    assert counts == [10, 20, 25]
+    assert [model.index(row, 0, many).data() for row in (0, 24)] == ["f000", "f024"]
 
 
 def test_restore_wizard_says_when_there_is_nothing_to_restore(console, qtbot, tmp_path):

@@ -186,7 +186,7 @@ def test_a_chain_of_incrementals_under_a_live_writer_restores_each_point(engine,
 
 
 def test_an_incremental_sqlite_set_shows_and_restores_by_the_database_name(engine, tmp_path: Path) -> None:
-    from strongroom.gui.models.manifest_tree import build_tree
+    from strongroom.gui.models.manifest_tree import ManifestTreeModel
 
     database = make_database(tmp_path / "app.db", rows=3000)
     engine.add_store("app", "sqlite", str(database))
@@ -195,8 +195,9 @@ def test_an_incremental_sqlite_set_shows_and_restores_by_the_database_name(engin
         connection.execute("UPDATE rows SET payload = 'changed' WHERE id = 7")
     job = engine.backup_job("app", BackupOptions(incremental=True))
     assert job.run() == JobState.SUCCEEDED
-    root, _ = build_tree(engine.load_manifest(engine.catalog.get_set(job.set_id)))
-    assert [child.name for child in root.children] == ["app.db"]  # the console's restore wizard lists the database
+    model = ManifestTreeModel()
+    model.set_manifest(engine.load_manifest(engine.catalog.get_set(job.set_id)))
+    assert [child.name for child in model.root.children] == ["app.db"]  # the restore wizard lists the database
     restored = engine.restore_job("app", RestoreOptions(to=tmp_path / "out", paths=("app.db",)), set_id=job.set_id)
     assert restored.run() == JobState.SUCCEEDED, restored.error
     check_consistent(tmp_path / "out" / "app.db")

@@ -1,12 +1,16 @@
-"""A set's contents as a checkable tree, built once from its manifest, with a name filter.
+"""A set's contents as a checkable tree, read folder by folder as it is opened, with a name search.
 
-The node tree is built off the GUI thread (``build_tree``) and the model only wraps
-it, so even a set of many thousands of files opens at once. With a filter the model
-shows the matching items as a flat list of paths (the fastest way to find a file).
-Ticking an item selects it with everything below it.
+Nothing is read up front: a folder's children come from the manifest's index when the
+view first shows them (Qt's fetchMore), ``CHUNK`` at a time, so the first level of a
+million-file set shows at once and memory holds only what was opened. A search walks
+the manifest off the GUI thread (``find_matches``) and the model shows the matching
+items as a flat list of paths (the fastest way to find a file). Ticking an item
+selects it with everything below it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
@@ -15,57 +19,45 @@ from ...core.archive.page_delta import logical_path
 from ...core.units import human_bytes, human_time
 
 COLUMNS = ("Name", "Size", "Modified", "Type")
-MAX_MATCHES = 5000  # rows a filter shows at most
+MAX_MATCHES = 5000  # rows a search shows at most
+CHUNK = 2000  # children read at a time; a folder with no more than this is sorted folders first
 TYPE_LABELS = {"file": "file", "dir": "folder", "symlink": "link", "hardlink": "hard link", "fifo": "FIFO"}
 
 
 class Node:
-    __slots__ = ("name", "path", "entry", "parent", "children", "row", "size", "files")
+    __slots__ = ("name", "path", "entry", "parent", "children", "row", "pending", "opened")
 
-    def __init__(self, name: str, path: str, parent: Node | None) -> None:
-        self.name = name
-        self.path = path
-        self.entry: Entry | None = None
+    def __init__(self, entry: Entry | None, parent: Node | None) -> None:
+        self.entry = entry
+        self.path = logical_path(entry) if entry is not None and entry.path != ROOT else ""
+        self.name = self.path.rpartition("/")[2]  # a database's page delta shows as the database it restores
         self.parent = parent
         self.children: list[Node] = []
         self.row = 0
-        self.size = 0  # bytes of files at or below
-        self.files = 0
+        self.pending: Iterator[Entry] | None = None  # children not read yet
+        self.opened = False  # whether reading its children has begun
+
+    @property
+    def is_folder(self) -> bool:
+        return self.entry is None or self.entry.type == "dir"
 
 
-def build_tree(manifest: SetManifest) -> tuple[Node, list[Node]]:
-    """The root node and every node in path order (for filtering)."""
-    root = Node("", "", None)
-    nodes: dict[str, Node] = {"": root}
-    for entry in sorted(manifest.entries, key=lambda item: item.path):
-        if entry.path == ROOT:
-            root.entry = entry  # the store root's own record: not a row of its own
-            continue
-        node = _node(logical_path(entry), nodes)  # a database's page delta shows as the database it restores
-        node.entry = entry
-    ordered = sorted((node for path, node in nodes.items() if path), key=lambda node: node.path)
-    for node in reversed(ordered):
-        if node.entry is not None and node.entry.type == "file":
-            node.size += node.entry.size
-            node.files += 1
-        node.parent.size += node.size
-        node.parent.files += node.files
-    for node in [root, *ordered]:
-        node.children.sort(key=lambda child: (not child.children and (child.entry is None or child.entry.type != "dir"),
-                                              child.name.lower()))
-        for row, child in enumerate(node.children):
-            child.row = row
-    return root, ordered
+def _sort_key(node: Node) -> tuple[bool, str]:
+    return not node.is_folder, node.name.lower()
 
 
-def _node(path: str, nodes: dict[str, Node]) -> Node:
-    node = nodes.get(path)
-    if node is None:
-        parent_path, _, name = path.rpartition("/")
-        parent = _node(parent_path, nodes)
-        node = nodes[path] = Node(name, path, parent)
-        parent.children.append(node)
-    return node
+def find_matches(manifest: SetManifest, text: str) -> tuple[list[Entry], int]:
+    """The entries whose name holds ``text`` (case-insensitive): the first MAX_MATCHES, and how many more."""
+    needle = text.strip().lower()
+    found: list[Entry] = []
+    more = 0
+    for entry in manifest.entries:
+        if entry.path != ROOT and needle in logical_path(entry).rpartition("/")[2].lower():
+            if len(found) < MAX_MATCHES:
+                found.append(entry)
+            else:
+                more += 1
+    return found, more
 
 
 class ManifestTreeModel(QAbstractItemModel):
@@ -73,58 +65,90 @@ class ManifestTreeModel(QAbstractItemModel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.root = Node("", "", None)
-        self.all_nodes: list[Node] = []
+        self.manifest: SetManifest | None = None
+        self.root = Node(None, None)
         self.matches: list[Node] | None = None  # None: tree mode
         self.more_matches = 0
         self.checked: set[str] = set()
+        self._ticked: dict[str, tuple[str, int]] = {}  # each ticked item's type and (a file's) size
 
-    def set_tree(self, root: Node, ordered: list[Node]) -> None:
+    def set_manifest(self, manifest: SetManifest | None) -> None:
         self.beginResetModel()
-        self.root, self.all_nodes, self.matches, self.checked = root, ordered, None, set()
+        self.manifest, self.matches, self.more_matches, self.checked, self._ticked = manifest, None, 0, set(), {}
+        self.root = Node(manifest.entries.find(ROOT) if manifest is not None else None, None)
+        if manifest is not None:
+            self.root.children = self._take(self.root)
         self.endResetModel()
         self.selection_changed.emit()
 
-    def set_filter(self, text: str) -> None:
-        needle = text.strip().lower()
+    def set_matches(self, found: list[Entry] | None, more: int = 0) -> None:
+        """Show search results (None: the tree again)."""
         self.beginResetModel()
-        if not needle:
-            self.matches, self.more_matches = None, 0
-        else:
-            found = [node for node in self.all_nodes if needle in node.name.lower()]
-            self.matches, self.more_matches = found[:MAX_MATCHES], max(0, len(found) - MAX_MATCHES)
+        self.matches = None if found is None else [Node(entry, None) for entry in found]
+        for row, node in enumerate(self.matches or ()):
+            node.row = row
+        self.more_matches = more
         self.endResetModel()
+
+    def _take(self, node: Node) -> list[Node]:
+        """The next CHUNK children of a folder (all of a small folder, sorted folders first)."""
+        if not node.opened:
+            node.opened = True
+            node.pending = self.manifest.entries.children(node.entry.path if node.entry is not None else ROOT)
+        if node.pending is None:
+            return []
+        fresh = []
+        for entry in node.pending:
+            fresh.append(Node(entry, node))
+            if len(fresh) >= CHUNK:
+                break
+        else:
+            node.pending = None
+        if node.pending is None and not node.children:
+            fresh.sort(key=_sort_key)
+        for row, child in enumerate(fresh, start=len(node.children)):
+            child.row = row
+        return fresh
 
     # -- selection --------------------------------------------------------------------------
 
     def is_checked(self, node: Node) -> bool:
-        walker: Node | None = node
-        while walker is not None and walker.path:
-            if walker.path in self.checked:
-                return True
-            walker = walker.parent
-        return False
+        return _covered(node.path, self.checked)
 
     def _ancestor_checked(self, node: Node) -> bool:
-        return node.parent is not None and self.is_checked(node.parent)
+        parent = node.path.rpartition("/")[0]
+        return bool(parent) and _covered(parent, self.checked)
 
-    def set_checked(self, path: str, checked: bool) -> None:
+    def set_checked(self, path: str, checked: bool, node: Node | None = None) -> None:
         if checked:
             prefix = path + "/"
             self.checked = {other for other in self.checked if not other.startswith(prefix)}
+            self._ticked = {other: kind for other, kind in self._ticked.items() if other in self.checked}
             self.checked.add(path)
+            entry = node.entry if node is not None else None
+            self._ticked[path] = ("dir", 0) if entry is None else (entry.type, entry.size)
         else:
             self.checked.discard(path)
+            self._ticked.pop(path, None)
         self._refresh_checks()
 
     def selected_paths(self) -> tuple[str, ...]:
         return tuple(sorted(self.checked))
 
-    def selected_totals(self) -> tuple[int, int]:
-        """(files, bytes) the ticked items hold."""
-        nodes = {node.path: node for node in self.all_nodes}
-        chosen = [nodes[path] for path in self.checked if path in nodes]
-        return sum(node.files for node in chosen), sum(node.size for node in chosen)
+    def selected_summary(self) -> str:
+        """What the ticked items are, without reading what lies below ticked folders."""
+        kinds = [self._ticked.get(path, ("dir", 0)) for path in self.checked]
+        files = [size for kind, size in kinds if kind == "file"]
+        folders = sum(1 for kind, _ in kinds if kind == "dir")
+        others = len(kinds) - len(files) - folders
+        parts = []
+        if files:
+            parts.append(f"{_count(len(files), 'file')} ({human_bytes(sum(files))})")
+        if folders:
+            parts.append(f"{_count(folders, 'folder')} with everything in {'it' if folders == 1 else 'them'}")
+        if others:
+            parts.append(_count(others, "link or FIFO", "links or FIFOs"))
+        return ", ".join(parts)
 
     def _refresh_checks(self) -> None:
         if self.rowCount():
@@ -166,7 +190,26 @@ class ManifestTreeModel(QAbstractItemModel):
         return len(COLUMNS)
 
     def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: N802
-        return self.rowCount(parent) > 0
+        if self.matches is not None:
+            return not parent.isValid() and bool(self.matches)
+        node = self.node(parent)
+        return bool(node.children) or (node.is_folder and not node.opened and self.manifest is not None)
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802 (Qt naming)
+        if self.matches is not None or self.manifest is None:
+            return False
+        node = self.node(parent)
+        return node.is_folder and (not node.opened or node.pending is not None)
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802 (Qt naming)
+        node = self.node(parent)
+        fresh = self._take(node)
+        if not fresh:
+            return
+        start = len(node.children)
+        self.beginInsertRows(parent, start, start + len(fresh) - 1)
+        node.children.extend(fresh)
+        self.endInsertRows()
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -191,23 +234,35 @@ class ManifestTreeModel(QAbstractItemModel):
             return Qt.CheckState.Checked if self.is_checked(node) else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
             return display_path(node.path)
-        if role != Qt.ItemDataRole.DisplayRole:
+        if role != Qt.ItemDataRole.DisplayRole or entry is None:
             return None
         if column == 0:
             return display_path(node.path if self.matches is not None else node.name)
         if column == 1:
-            if entry is not None and entry.type == "file":
-                return human_bytes(entry.size)
-            return f"{human_bytes(node.size)} in {node.files} files" if node.children else ""
+            return human_bytes(entry.size) if entry.type == "file" else ""
         if column == 2:
-            return human_time(entry.mtime_ns / 1e9) if entry is not None else ""
+            return human_time(entry.mtime_ns / 1e9)
         if column == 3:
-            return TYPE_LABELS.get(entry.type, entry.type) if entry is not None else "folder"
+            return TYPE_LABELS.get(entry.type, entry.type)
         return None
 
     def setData(self, index: QModelIndex | QPersistentModelIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.CheckStateRole or index.column() != 0:
             return False
         state = value if isinstance(value, Qt.CheckState) else Qt.CheckState(value)
-        self.set_checked(self.node(index).path, state == Qt.CheckState.Checked)
+        node = self.node(index)
+        self.set_checked(node.path, state == Qt.CheckState.Checked, node)
         return True
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
+def _covered(path: str, checked: set[str]) -> bool:
+    """Whether ``path`` or a folder above it is ticked."""
+    while path:
+        if path in checked:
+            return True
+        path = path.rpartition("/")[0]
+    return False

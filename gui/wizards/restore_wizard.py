@@ -22,7 +22,7 @@ from ...core.restore.plan import CREATE, KEEP, REPLACE
 from ...core.stores import driver_for
 from ...core.units import human_bytes, human_time
 from ..background import BackgroundCall
-from ..models.manifest_tree import ManifestTreeModel, Node, build_tree
+from ..models.manifest_tree import ManifestTreeModel, find_matches
 from .target_picker import FolderChoice
 
 MAX_SUMMARY_LINES = 2000
@@ -145,6 +145,8 @@ class ItemsPage(QWizardPage):
         self.status.setObjectName("itemsStatus")
         self.status.setWordWrap(True)
         self.loader = BackgroundCall(self)
+        self.searcher = BackgroundCall(self)
+        self.searching = False
         self.filter.textChanged.connect(self._filter)
         self.model.selection_changed.connect(self._selection_changed)
         self.some.toggled.connect(self._selection_changed)
@@ -164,16 +166,11 @@ class ItemsPage(QWizardPage):
             return
         self._loaded_for = record.id
         self.manifest = None
-        self.model.set_tree(Node("", "", None), [])
+        self.model.set_manifest(None)
         self.status.setStyleSheet("")
         self.status.setText(f"Reading the contents of set {record.id}…")
         engine = self.engine
-
-        def load():
-            manifest = engine.load_manifest(record)
-            return manifest, build_tree(manifest)
-
-        self.loader.run(load, self._loaded)
+        self.loader.run(lambda: engine.load_manifest(record), self._loaded)
         self.completeChanged.emit()
 
     def _loaded(self, result, error: str | None) -> None:
@@ -182,17 +179,35 @@ class ItemsPage(QWizardPage):
             self.status.setText(error)
             self._loaded_for = None
             return
-        self.manifest, (root, ordered) = result
-        self.model.set_tree(root, ordered)
+        self.manifest = result  # its head only: folders are read from its index as they are opened
+        self.model.set_manifest(result)
         self._filter(self.filter.text())
         self._selection_changed()
 
     def _filter(self, text: str) -> None:
-        self.model.set_filter(text)
-        if text.strip():
-            self.view.setRootIsDecorated(False)
-        else:
+        """Search the whole set for a name, off the GUI thread (a big set takes a few seconds)."""
+        manifest = self.manifest
+        if manifest is None:
+            return
+        if not text.strip():
+            self.searcher.run(lambda: None, lambda result, error: None)  # supersedes a search still running
+            self.searching = False
+            self.model.set_matches(None)
             self.view.setRootIsDecorated(True)
+            self._selection_changed()
+            return
+        self.searching = True
+        self.view.setRootIsDecorated(False)
+        self._selection_changed()
+        self.searcher.run(lambda: find_matches(manifest, text), self._found)
+
+    def _found(self, result, error: str | None) -> None:
+        self.searching = False
+        if error:
+            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setText(error)
+            return
+        self.model.set_matches(*result)
         self._selection_changed()
 
     def _selection_changed(self) -> None:
@@ -202,13 +217,14 @@ class ItemsPage(QWizardPage):
             self.some.setChecked(True)
             return
         manifest = self.manifest
-        text = f"The set holds {manifest.files} files, {human_bytes(manifest.bytes)}."
-        if self.model.matches is not None:
+        text = f"The set holds {len(manifest.entries)} items, {human_bytes(manifest.store_bytes)} of files."
+        if self.searching:
+            text += " Searching…"
+        elif self.model.matches is not None:
             text += f" {len(self.model.matches) + self.model.more_matches} match the filter"
             text += f" (the first {len(self.model.matches)} are shown)." if self.model.more_matches else "."
         if self.some.isChecked():
-            files, size = self.model.selected_totals()
-            text += (f" Ticked: {len(self.model.checked)} item(s), {files} files, {human_bytes(size)}."
+            text += (f" Ticked: {self.model.selected_summary()}."
                      if self.model.checked else " Tick the items to restore.")
         self.status.setStyleSheet("")
         self.status.setText(text)
