@@ -79,7 +79,15 @@ def bench_size(files: int, tree: Path, work: Path, others: dict[str, bool]) -> l
     set_id = subprocess.run(strongroom(home, "sets", "tree"), capture_output=True, text=True,
                             check=True).stdout.split()[0]
     add("verify", "strongroom", run(strongroom(home, "verify", set_id)))
-    add("browse", "strongroom", run(strongroom(home, "browse", set_id, "--json")))
+    add("browse everything (JSON)", "strongroom", run(strongroom(home, "browse", set_id, "--json")))
+    middle = files // 2
+    folder = f"p{middle // 10000:03d}/d{middle // 100 % 100:02d}"
+    add("browse one folder", "strongroom", run(strongroom(home, "browse", set_id, folder)))
+    shown = subprocess.run([sys.executable, str(Path(__file__).with_name("wizard_items.py")), str(home), "tree"],
+                           capture_output=True, text=True, check=True).stdout.split()[0]
+    add("restore wizard, first level", "strongroom",
+        Result(float(shown), run([sys.executable, str(Path(__file__).with_name("wizard_items.py")), str(home),
+                                  "tree"]).peak_mib))
     out = work / f"out-{files}"
     add("restore everything", "strongroom", run(strongroom(home, "restore", "tree", "--set", set_id, "--to", str(out))))
     (work / f"tar-out-{files}").mkdir()
@@ -89,6 +97,9 @@ def bench_size(files: int, tree: Path, work: Path, others: dict[str, bool]) -> l
                                                          "--to", str(work / f"one-{files}"))))
     add("restore one file", "zstd -dc | tar -x", run(f"zstd -dc '{archive}' | tar -x -C '{work}/tar-out-{files}' "
                                                      f"'./{one}'"))
+    deep = f"{folder}/f{middle:07d}.txt"
+    add("restore one file, mid-set", "strongroom", run(strongroom(home, "restore", "tree", "--set", set_id, "--path",
+                                                                  deep, "--to", str(work / f"mid-{files}"))))
     if others.get("restic"):
         env = {**os.environ, **RESTIC_ENV, "RESTIC_REPOSITORY": str(work / f"restic-{files}")}
         subprocess.run(["restic", "init", "-q"], env=env, check=True, capture_output=True)
@@ -97,6 +108,8 @@ def bench_size(files: int, tree: Path, work: Path, others: dict[str, bool]) -> l
         add("restore one file", "restic", run(["restic", "restore", "latest", "-q", "--target",
                                                str(work / f"restic-one-{files}"), "--include", f"{tree}/{one}"],
                                               env=env))
+        add("restore everything", "restic", run(["restic", "restore", "latest", "-q", "--target",
+                                                 str(work / f"restic-all-{files}")], env=env))
     if others.get("borg"):
         env = {**os.environ, **BORG_ENV}
         repo = work / f"borg-{files}"

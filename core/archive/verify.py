@@ -85,14 +85,14 @@ def verify_set(path: Path, on_data: ProgressCallback | None = None, expected: Ex
             for frame, members, end in _frames(_in_set_order(manifest), tar_end):
                 _verify_frame(reader, frame, end, members, report, on_data, exact)
             if isinstance(manifest.entries, EntryStream):
-                _check_manifest_frames(reader, manifest, report)
+                check_manifest_frames(reader, manifest, report)
         except (DamagedSet, HostileSet) as error:
             report.problems.append(str(error))
         if manifest.end_frame_offset is None:  # version 1: the manifest was the tar stream's last member
             _check_frame(reader, manifest.manifest_frame_offset, reader.size - TRAILER.size, report,
                          "the manifest's frame")
         else:
-            _check_end_of_archive(reader, manifest.end_frame_offset, manifest.manifest_frame_offset, report)
+            check_end_of_archive(reader, manifest.end_frame_offset, manifest.manifest_frame_offset, report)
             if manifest.version < 3 and reader.trailer_offset is not None and \
                     reader.trailer_offset != manifest.manifest_frame_offset:
                 report.problems.append(f"something lies between the end of the tar stream and the manifest (offsets "
@@ -126,7 +126,7 @@ def _frames(own: Iterable[Entry], tar_end: int) -> Iterator[tuple[int, list[Entr
         yield frame, members, tar_end
 
 
-def _check_manifest_frames(reader: SetReader, manifest: SetManifest, report: VerifyReport) -> None:
+def check_manifest_frames(reader: SetReader, manifest: SetManifest, report: VerifyReport) -> None:
     """The manifest's blocks tile its section exactly: nothing hidden between them, nothing unlisted."""
     source = manifest.entries.source
     frames = sorted((row.offset, row.length) for tree in (manifest.entries.tree, manifest.deleted.tree)
@@ -160,7 +160,7 @@ def _trusted_manifest(reader: SetReader, report: VerifyReport) -> SetManifest:
     else:
         if sidecar is None:
             report.problems.append(f"the sidecar manifest {sidecar_name} is missing")
-        elif internal is not None and not _same_manifest(reader, internal):
+        elif internal is not None and not same_manifest(reader, internal):
             report.problems.append(f"the sidecar manifest {sidecar_name} differs from the manifest inside the set "
                                    "(it was altered or belongs to another set)")
     if internal is not None:
@@ -172,7 +172,7 @@ def _trusted_manifest(reader: SetReader, report: VerifyReport) -> SetManifest:
     return parse_manifest(sidecar[0], str(sidecar_path(reader.path)), sidecar[1])
 
 
-def _same_manifest(reader: SetReader, internal: SetManifest) -> bool:
+def same_manifest(reader: SetReader, internal: SetManifest) -> bool:
     """Whether the sidecar holds the same manifest bytes as the set (its own trailer aside)."""
     start = internal.manifest_frame_offset if internal.version >= 3 else reader.trailer_offset or 0
     length = reader.size - TRAILER.size - start
@@ -206,7 +206,7 @@ def _check_frame(reader: SetReader, start: int, expected_end: int, report: Verif
     return True
 
 
-def _check_end_of_archive(reader: SetReader, start: int, end: int, report: VerifyReport) -> None:
+def check_end_of_archive(reader: SetReader, start: int, end: int, report: VerifyReport) -> None:
     """The frame after the last member holds the two zero blocks that end a tar stream, and nothing else."""
     if not _check_frame(reader, start, end, report, "the end-of-archive frame"):
         return

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..archive import PRIVATE, SHARED_WITH_GROUP, ArchiveError, Entry, Expected, SetManifest, SetWriter, verify_set
+from ..archive import PRIVATE, SHARED_WITH_GROUP, ArchiveError, Entry, Expected, SetManifest, SetWriter
+from ..archive.readback import read_back
 from ..archive.manifest import SetInfo
 from ..catalog import CatalogError, SetRecord, Store, now_text
 from ..stores import driver_for
@@ -198,7 +199,7 @@ class BackupJob(Job):
         def on_data(size: int, member: str) -> None:
             self.check_cancelled()
 
-        report = verify_set(path, on_data, Expected(record.id, record.stored_bytes, record.manifest_sha256))
+        report = read_back(path, Expected(record.id, record.stored_bytes, record.manifest_sha256), on_data)
         if not report.ok:
             raise ArchiveError(f"the new set failed verification and was removed: {report.summary()} — "
                                "check the target's disk")
