@@ -5,10 +5,8 @@ into place only when complete, with its sidecar manifest renamed just before it,
 set file that exists is always whole. Any failure (or a cancel raised from the data
 callback) removes the temporary files: nothing partial is left behind.
 
-The manifest is written as the backup goes (``record``, in path order): its blocks go
-to the sidecar's partial file as soon as the compressor has placed their members'
-frames, and ``finish`` copies them after the tar stream. Memory holds one block and the
-entries of the frames still being compressed, whatever the number of files.
+The manifest is written as the backup goes (``record``, in path order; see
+manifest_spool.py) and copied after the tar stream by ``finish``.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +26,10 @@ from ..leftovers import partial_name
 from .errors import ArchiveError, TargetFull
 from .compression_pipe import CompressionPipe
 from .entries import EntryStream, PathStream
-from .manifest import Entry, SetInfo, SetManifest, Totals, head_document, sidecar_path
-from .manifest_blocks import DELETED_TAG, ENTRIES_TAG, HEAD_TAG, BlockSource, BlockWriter, frame, sort_key
+from .manifest import Entry, SetInfo, SetManifest, sidecar_path
+from .manifest_blocks import BlockSource
+from .manifest_spool import ManifestSpool
 from .reader import open_for_reading
-from .zstd_frames import trailer
 
 FRAME_TARGET = 4 << 20  # start a new frame after this many uncompressed bytes
 CHUNK = 1 << 20
@@ -163,52 +160,18 @@ class SetWriter:
         self._batch = bytearray()
         self._done = False
         self.left_behind: list[Path] = []  # partial files an abort could not remove
-        self._entries = BlockWriter(self._spool, ENTRIES_TAG)
-        self._deleted = BlockWriter(self._spool, DELETED_TAG)
-        self._waiting: deque[Entry] = deque()  # recorded, their frame's offset not yet known
-        self._last_key: bytes | None = None
-        self._last_deleted: bytes | None = None
-        self._totals = [0, 0, 0]  # files, bytes, store bytes
+        self._manifest = ManifestSpool(self._spool, set_id, self._pipe.frame_offsets)
 
     # -- the manifest ---------------------------------------------------------------------
 
     def record(self, entry: Entry) -> None:
-        """Add an entry of this point in time to the manifest: one this writer stored, or one carried over
-        from the parent set. Entries come in path order (``sort_key``), each path once."""
-        key = sort_key(entry.path)
-        if self._last_key is not None and key <= self._last_key:
-            raise ValueError(f"manifest entries out of order: {entry.path!r} after an entry that sorts after it")
-        self._last_key = key
-        if entry.type == "file":
-            self._totals[2] += entry.size
-            if entry.set_id == self.set_id:
-                self._totals[0] += 1
-                self._totals[1] += entry.size if entry.delta is None else entry.delta
-        self._waiting.append(entry)
-        self._release()
+        """Add an entry of this point in time to the manifest (see manifest_spool.py): one this writer
+        stored, or one carried over from the parent set. Entries come in path order, each path once."""
+        self._manifest.record(entry)
 
     def record_deleted(self, path: str) -> None:
         """A path of the parent set that this point in time no longer has (in path order)."""
-        key = sort_key(path)
-        if self._last_deleted is not None and key <= self._last_deleted:
-            raise ValueError(f"deleted paths out of order: {path!r}")
-        self._last_deleted = key
-        self._deleted.add(path, path, len(path))
-
-    def _release(self) -> None:
-        """Write out the waiting entries whose frames have been placed by the compressor."""
-        offsets = self._pipe.frame_offsets
-        placed = len(offsets)
-        waiting = self._waiting
-        while waiting:
-            entry = waiting[0]
-            if entry.set_id == self.set_id:
-                if entry.frame_offset >= placed:
-                    return
-                object.__setattr__(entry, "frame_offset", offsets[entry.frame_offset])  # this writer's own entry
-            waiting.popleft()
-            record = entry.public_dict()
-            self._entries.add(entry.path, record, 300 + (len(record["pages"]["hashes"]) if entry.pages else 0))
+        self._manifest.record_deleted(path)
 
     # -- members --------------------------------------------------------------------------
 
@@ -340,21 +303,11 @@ class SetWriter:
             self._write(tar_format.END_OF_ARCHIVE)  # in a frame of its own, so every member frame ends whole
             self._end_frame()
             self._pipe.drain()
-            self._release()
-            if self._waiting:
-                raise RuntimeError("manifest entries are left without a frame")
             offsets = self._pipe.frame_offsets
-            entries_tree, deleted_tree = self._entries.finish(), self._deleted.finish()
-            section = self._spool.tell()
             start, end_offset = offsets[end_frame + 1], offsets[end_frame]
-            head = head_document(info, Totals(*self._totals), entries_tree, deleted_tree, start, end_offset)
-            head_frame = frame(HEAD_TAG, head)
-            self._spool.write(head_frame + trailer(section))
-            self._spool.flush()
-            os.fsync(self._spool.fileno())
+            section = self._manifest.finish(info, start, end_offset)
             self._fh.seek(start)
-            self._copy_section(section)
-            self._fh.write(head_frame + trailer(start + section))
+            self._manifest.write_into(self._fh, start, section)
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
@@ -370,20 +323,10 @@ class SetWriter:
         self._done = commit
         where = self.path if commit else self._temporary
         source = BlockSource(lambda: open_for_reading(where), start, section, str(where))
+        entries_tree, deleted_tree = self._manifest.trees
         return SetManifest(**info.__dict__, entries=EntryStream(source, entries_tree),
                            deleted=PathStream(source, deleted_tree), manifest_frame_offset=start,
-                           end_frame_offset=end_offset, totals=Totals(*self._totals), head=head)
-
-    def _copy_section(self, length: int) -> None:
-        """The manifest's blocks, from the sidecar's partial file into the set after the tar stream."""
-        self._spool.seek(0)
-        remaining = length
-        while remaining:
-            chunk = self._spool.read(min(CHUNK, remaining))
-            if not chunk:
-                raise OSError(errno.EIO, "the manifest spool ended early")
-            self._fh.write(chunk)
-            remaining -= len(chunk)
+                           end_frame_offset=end_offset, totals=self._manifest.totals, head=self._manifest.head)
 
     @property
     def temporary(self) -> Path:
