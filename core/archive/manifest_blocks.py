@@ -183,7 +183,6 @@ class BlockSource:
         self.limit = limit  # the section ends here (relative offsets must stay below it)
         self.origin = origin
         self._cache: OrderedDict[int, list[Row]] = OrderedDict()
-        self.bytes_read = 0
 
     def close(self) -> None:
         if self._fh is not None:
@@ -197,7 +196,6 @@ class BlockSource:
             self._fh = self._opener()
         self._fh.seek(self.base + offset)
         raw = self._fh.read(length)
-        self.bytes_read += len(raw)
         if len(raw) != length:
             raise DamagedSet(f"a manifest block of {self.origin} is cut short (offset {offset})")
         return raw
