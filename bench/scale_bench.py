@@ -164,6 +164,11 @@ def main() -> None:
     args = parser.parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
     args.data.mkdir(parents=True, exist_ok=True)
+    # Byte-compile Strongroom first, as an installed package is: with PYTHONDONTWRITEBYTECODE set (this
+    # machine sets it) every command would compile its ~90 modules again, 0.09 s of each run.
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "core"), str(root / "gui")], check=True,
+                   capture_output=True)
     others = {tool: bool(shutil.which(tool)) and not args.skip_others for tool in ("restic", "borg")}
     rows = []
     for files in sizes:
