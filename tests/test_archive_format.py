@@ -253,3 +253,37 @@ def test_a_set_of_format_1_still_reads_and_verifies(tmp_path: Path) -> None:
         assert reader.read_file(next(iter(reader.manifest.entries))) == data
     report = verify_set(path)
     assert report.ok, report.summary()
+
+
+def test_a_set_of_format_2_still_reads_restores_and_verifies(tmp_path: Path) -> None:
+    """Format 2 kept the whole manifest as one document in a skippable frame after the end-of-archive frame."""
+    import zstandard
+
+    from strongroom.core.archive import tar_format
+    from strongroom.core.archive.tar_format import MemberHead
+    from strongroom.core.archive.zstd_frames import MANIFEST_MAGIC, MANIFEST_TAG, trailer
+
+    data = b"written by an earlier Strongroom"
+    head = tar_format.header(MemberHead(path="old.txt", kind="file", mode=0o640, mtime_ns=0, stored=len(data),
+                                        size=len(data)))
+    compress = zstandard.ZstdCompressor(write_checksum=True).compress
+    member = compress(head + data + bytes(tar_format.padding(len(data))))
+    end = compress(tar_format.END_OF_ARCHIVE)
+    entry = {"path": "old.txt", "type": "file", "mode": 0o640, "mtime_ns": 0, "size": len(data),
+             "sha256": hashlib.sha256(data).hexdigest(), "set_id": "v2", "frame_offset": 0, "header_offset": 0,
+             "data_offset": len(head)}
+    document = json.dumps({"format": "strongroom-set", "version": 2, "set_id": "v2", "store": "s",
+                           "store_type": "folder", "kind": "full", "parent": None, "created": "2026-11-01T00:00:00Z",
+                           "source": "/src", "compression_level": 3, "notes": [], "deleted": [],
+                           "manifest_frame_offset": len(member) + len(end), "end_frame_offset": len(member),
+                           "entries": [entry]}).encode()
+    payload = MANIFEST_TAG + compress(document)
+    path = tmp_path / "v2.tar.zst"
+    path.write_bytes(member + end + struct.pack("<II", MANIFEST_MAGIC, len(payload)) + payload
+                     + trailer(len(member) + len(end)))
+    sidecar_path(path).write_bytes(document)
+    with SetReader(path) as reader:
+        assert reader.manifest.version == 2 and reader.manifest.files == 1
+        assert reader.read_file(reader.manifest.entries.find("old.txt")) == data
+    report = verify_set(path)
+    assert report.ok, report.summary()

@@ -63,14 +63,6 @@ def frame_end(fh: BinaryIO, start: int, limit: int) -> int:
     return position
 
 
-def manifest_frame(document: bytes) -> bytes:
-    """A skippable frame holding the manifest, itself zstd-compressed."""
-    payload = MANIFEST_TAG + zstandard.ZstdCompressor(level=3, write_checksum=True).compress(document)
-    if len(payload) > MAX_SKIPPABLE:
-        raise FrameError("the manifest is too large for one skippable frame")
-    return struct.pack("<II", MANIFEST_MAGIC, len(payload)) + payload
-
-
 def read_manifest_frame(fh: BinaryIO, start: int, limit: int, max_size: int) -> bytes:
     """The manifest document in the skippable frame at ``start``; FrameError if it is not whole before ``limit``."""
     fh.seek(start)
