@@ -211,9 +211,9 @@ class SetReader:
         return b""
 
 
-def read_sidecar_head(set_path: Path) -> tuple[bytes, Callable[[int], BlockSource]] | None:
-    """A sidecar's manifest head (or whole format 2 document) and where its blocks are; None when it is
-    missing or not a regular file, DamagedSet when it is not a manifest."""
+def read_sidecar_head(set_path: Path) -> tuple[bytes, Callable[[int], BlockSource] | None] | None:
+    """A sidecar's manifest head and where its blocks are (a format 2 sidecar: its whole document, no
+    blocks); None when it is missing or not a regular file, DamagedSet when it is not a manifest."""
     path = sidecar_path(set_path)
     try:
         fh = open_regular(path)
@@ -222,7 +222,7 @@ def read_sidecar_head(set_path: Path) -> tuple[bytes, Callable[[int], BlockSourc
     with fh:
         size = os.fstat(fh.fileno()).st_size
         if fh.read(1) == b"{":  # a format 2 sidecar: the whole manifest as one document
-            return read_regular(path, MAX_MANIFEST_BYTES), lambda start: None  # type: ignore[return-value]
+            return read_regular(path, MAX_MANIFEST_BYTES), None
         head_offset = read_trailer(fh, size)
         if head_offset is None:
             raise DamagedSet(f"the sidecar manifest {path} has no index trailer")
