@@ -211,3 +211,22 @@ def test_one_name_of_a_hard_link_restores_with_its_data(engine, docs: Path, tmp_
     assert job.state == JobState.SUCCEEDED, job.error
     assert (out / "notes" / "second-name.txt").read_text() == "quarterly figures"
     assert not (out / "report.txt").exists()
+
+
+def test_the_progress_count_in_a_child_process_merges_with_the_parent_set(engine, docs: Path) -> None:
+    import threading
+
+    from strongroom.core.stores.folder import _unchanged
+    from strongroom.core.stores.folder_count import BackgroundCount
+
+    first = backup(engine, "docs")
+    (docs / "report.txt").write_text("revised figures, longer")
+    parent = engine.load_manifest(engine.catalog.get_set(first))
+    answered, totals = threading.Event(), []
+    count = BackgroundCount(docs, parent, _unchanged, lambda files, size: (totals.append((files, size)),
+                                                                           answered.set()))
+    try:
+        assert answered.wait(30)
+    finally:
+        count.stop()
+    assert totals == [(1, len("revised figures, longer"))]  # only the changed file is to be read

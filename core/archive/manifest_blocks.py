@@ -43,6 +43,9 @@ HEAD_TAG = b"SRMHEAD3"
 _FRAME_HEAD = struct.Struct("<II8s")  # magic, payload size, tag
 
 
+_FORGOTTEN: list = []  # see BlockSource.forget
+
+
 def sort_key(path: str) -> bytes:
     """The order of a manifest: the walk's (a folder, then what is in it, names by their bytes).
 
@@ -187,6 +190,13 @@ class BlockSource:
     def close(self) -> None:
         if self._fh is not None:
             self._fh.close()
+            self._fh = None
+
+    def forget(self) -> None:
+        """Reopen on the next read, in a forked child that closed every descriptor it inherited; the old
+        file object is kept, never finalized, since its descriptor number may soon be another file's."""
+        if self._fh is not None:
+            _FORGOTTEN.append(self._fh)
             self._fh = None
 
     def read_raw(self, offset: int, length: int) -> bytes:

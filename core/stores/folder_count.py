@@ -3,13 +3,16 @@
 Progress needs totals (the files and bytes to read) before the end, which takes a walk
 of its own: at 100,000 files a third of an incremental backup. In a thread it only takes
 turns with the backup on the interpreter, so it runs in a forked child on the other core
-and sends its two numbers back through a pipe. The child only walks and reads the parent
-manifest through its own descriptors; it never logs, prints or touches the set being
-written. Where there is no fork, the count is made before the copy, as before.
+and sends its two numbers back through a pipe. The child closes every descriptor it
+inherited (a mutex's lock must not outlive its holder in a child), dies with its parent,
+and only walks and reads the parent manifest through descriptors of its own; it never
+logs, prints or touches the set being written. Where there is no fork, the count is made before the copy, as before.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import select
 import signal
@@ -38,6 +41,37 @@ def count(path: Path, parent: SetManifest | None, unchanged: Unchanged) -> tuple
     return files, size
 
 
+def _detach(keep: int, parent_pid: int) -> None:
+    """Make the child hold nothing of its parent's: no lock, no set file, no pipe but its own.
+
+    A descriptor inherited from the parent keeps what it stands for alive — the flock of a
+    store type's mutex above all — for as long as the child runs, even after the parent is
+    killed. So every descriptor but the answer pipe is closed (the objects that held them
+    are never collected: the collector is off and the child ends with os._exit), and the
+    child is killed with its parent (PR_SET_PDEATHSIG).
+    """
+    gc.disable()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:  # the parent died before the death signal was asked for
+        os._exit(1)
+    os.closerange(3, keep)
+    os.closerange(keep + 1, _max_descriptors())
+
+
+def _max_descriptors() -> int:
+    try:
+        return os.sysconf("SC_OPEN_MAX")
+    except (OSError, ValueError):
+        return 65536
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 class BackgroundCount:
     """Counts in a child process and hands the totals to ``on_totals`` (from a thread of this process)."""
 
@@ -51,16 +85,17 @@ class BackgroundCount:
             on_totals(*count(path, parent, unchanged))
             return
         readable, writable = os.pipe()
+        parent_pid = os.getpid()
         with warnings.catch_warnings():  # the child only walks: no lock another thread holds is needed there
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
         if pid == 0:  # the child: count, answer, leave without running anything of the parent's
             status = 1
             try:
-                os.close(readable)
+                _detach(writable, parent_pid)
                 source = getattr(parent.entries, "source", None) if parent is not None else None
                 if source is not None:
-                    source.close()  # reopened when read: the parent's file offset is not shared
+                    source.forget()
                 files, size = count(path, parent, unchanged)
                 os.write(writable, b"%d %d" % (files, size))
                 status = 0
