@@ -355,6 +355,8 @@ def apply_plan(plan: RestorePlan, driver: StoreDriver, sets: SetAccess, hooks: R
             applier = _Applier(plan, driver, sets, hooks, tree)
             return applier.run()
     except OSError as error:
-        if applier is not None and applier.current is not None and not str(error.filename or "/").startswith("/"):
+        named = str(error.filename or "/")
+        if applier is not None and applier.current is not None and (not named.startswith("/")
+                                                                    or named.startswith("/proc/self/fd/")):
             error.filename = str(applier.current.destination)  # relative to a folder's descriptor: show it whole
         raise destination_error(error, plan.root) from None
