@@ -125,8 +125,8 @@ class Engine:
     # -- jobs -----------------------------------------------------------------------------
 
     def backup_job(self, store_name: str, options: BackupOptions = BackupOptions(), *,
-                   mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> BackupJob:
-        return BackupJob(self, self.store(store_name), options, mutex_timeout=mutex_timeout)
+                   mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT, plan: str | None = None) -> BackupJob:
+        return BackupJob(self, self.store(store_name), options, mutex_timeout=mutex_timeout, plan=plan)
 
     def restore_job(self, store_name: str, options: RestoreOptions = RestoreOptions(), *, set_id: str = "latest",
                     mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> RestoreJob:

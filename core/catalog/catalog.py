@@ -58,7 +58,7 @@ class Catalog:
                                "remove it and restore the catalog from a copy, or use --home DIR")
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def connect(self) -> Iterator[sqlite3.Connection]:
         try:
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
         except sqlite3.Error as error:
@@ -74,7 +74,7 @@ class Catalog:
             connection.close()
 
     def _migrate(self) -> None:
-        with self._connect() as connection:
+        with self.connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -96,7 +96,7 @@ class Catalog:
                 raise
 
     def schema_version(self) -> int:
-        with self._connect() as connection:
+        with self.connect() as connection:
             return connection.execute("PRAGMA user_version").fetchone()[0]
 
     # -- stores ---------------------------------------------------------------------------
@@ -104,7 +104,7 @@ class Catalog:
     def add_store(self, name: str, store_type: str, path: str) -> Store:
         check_store_name(name)
         store = Store(name, store_type, path, now_text())
-        with self._connect() as connection:
+        with self.connect() as connection:
             try:
                 connection.execute("INSERT INTO stores VALUES (?, ?, ?, ?)",
                                    (store.name, store.type, store.path, store.created))
@@ -116,7 +116,7 @@ class Catalog:
         return store
 
     def get_store(self, name: str) -> Store:
-        with self._connect() as connection:
+        with self.connect() as connection:
             row = connection.execute("SELECT * FROM stores WHERE name = ?", (name,)).fetchone()
         if row is None:
             known = ", ".join(store.name for store in self.list_stores()) or "none yet"
@@ -125,20 +125,20 @@ class Catalog:
         return Store(**dict(row))
 
     def list_stores(self) -> list[Store]:
-        with self._connect() as connection:
+        with self.connect() as connection:
             return [Store(**dict(row)) for row in connection.execute("SELECT * FROM stores ORDER BY name")]
 
     def update_store(self, name: str, path: str) -> Store:
         """Point a store at a new path (its type and sets stay)."""
         store = self.get_store(name)
-        with self._connect() as connection:
+        with self.connect() as connection:
             connection.execute("UPDATE stores SET path = ? WHERE name = ?", (path, name))
         return Store(store.name, store.type, path, store.created)
 
     def remove_store(self, name: str) -> Store:
         """Forget a store; its sets stay on disk and in the catalog."""
         store = self.get_store(name)
-        with self._connect() as connection:
+        with self.connect() as connection:
             connection.execute("DELETE FROM stores WHERE name = ?", (name,))
         return store
 
@@ -147,7 +147,7 @@ class Catalog:
     def add_set(self, record: SetRecord, job_id: str | None = None) -> None:
         """Record a complete set, and in the same transaction which job made it."""
         names = [f.name for f in fields(SetRecord)]
-        with self._connect() as connection:
+        with self.connect() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 connection.execute(f"INSERT INTO sets ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
@@ -160,7 +160,7 @@ class Catalog:
                 raise
 
     def get_set(self, set_id: str) -> SetRecord:
-        with self._connect() as connection:
+        with self.connect() as connection:
             row = connection.execute("SELECT * FROM sets WHERE id = ?", (set_id,)).fetchone()
         if row is None:
             raise CatalogError(f"there is no backup set {set_id!r}: run 'strongroom sets' to list the sets")
@@ -168,22 +168,22 @@ class Catalog:
 
     def set_at(self, path: str) -> SetRecord | None:
         """The set whose file is ``path``, if the catalog has one."""
-        with self._connect() as connection:
+        with self.connect() as connection:
             row = connection.execute("SELECT * FROM sets WHERE path = ?", (path,)).fetchone()
         return SetRecord(**dict(row)) if row is not None else None
 
     def _has_set(self, set_id: str) -> bool:
-        with self._connect() as connection:
+        with self.connect() as connection:
             return connection.execute("SELECT 1 FROM sets WHERE id = ?", (set_id,)).fetchone() is not None
 
     def remove_set(self, set_id: str) -> None:
         """Forget a set (a backup whose set could not be given its final name takes its record back)."""
-        with self._connect() as connection:
+        with self.connect() as connection:
             connection.execute("DELETE FROM sets WHERE id = ?", (set_id,))
 
     def list_sets(self, store: str | None = None) -> list[SetRecord]:
         query = "SELECT * FROM sets" + (" WHERE store = ?" if store else "") + " ORDER BY created, id"
-        with self._connect() as connection:
+        with self.connect() as connection:
             return [SetRecord(**dict(row)) for row in connection.execute(query, (store,) if store else ())]
 
     def latest_set(self, store: str) -> SetRecord:
@@ -193,7 +193,7 @@ class Catalog:
         return sets[-1]
 
     def mark_verified(self, set_id: str, when: str | None = None) -> None:
-        with self._connect() as connection:
+        with self.connect() as connection:
             connection.execute("UPDATE sets SET verified = ? WHERE id = ?", (when or now_text(), set_id))
 
     # -- jobs -----------------------------------------------------------------------------
@@ -205,7 +205,7 @@ class Catalog:
         for name in JSON_FIELDS:
             values[name] = json.dumps(values[name])
         names = list(values)
-        with self._connect() as connection:
+        with self.connect() as connection:
             connection.execute(
                 f"INSERT INTO jobs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
                 f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{name} = excluded.{name}' for name in names[1:])}",
@@ -214,13 +214,13 @@ class Catalog:
     def list_jobs(self, limit: int = 200) -> list[JobRecord]:
         """The newest jobs, without their logs (``get_job`` has a job's log)."""
         columns = ", ".join(f.name for f in fields(JobRecord) if f.name != "log")
-        with self._connect() as connection:
+        with self.connect() as connection:
             rows = connection.execute(f"SELECT {columns}, '[]' AS log FROM jobs ORDER BY created DESC, id DESC "
                                       "LIMIT ?", (limit,))
             return [_job(row) for row in rows]
 
     def get_job(self, job_id: str) -> JobRecord:
-        with self._connect() as connection:
+        with self.connect() as connection:
             row = connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise CatalogError(f"there is no job {job_id!r}: run 'strongroom jobs' to list them")
@@ -232,7 +232,7 @@ class Catalog:
         A process killed in the middle of a job cannot write its final state; without
         this, its job would show as running for ever.
         """
-        with self._connect() as connection:
+        with self.connect() as connection:
             rows = connection.execute(f"SELECT id FROM jobs WHERE state IN ({', '.join('?' * len(UNFINISHED))})",
                                       UNFINISHED).fetchall()
         closed = []
@@ -243,7 +243,7 @@ class Catalog:
             if record.operation == "backup" and record.set_id and self._has_set(record.set_id):
                 record.warnings.append(f"the process that ran this job (pid {record.pid} on {record.host}) ended right "
                                        f"after recording set {record.set_id}: the set is complete and verified")
-                with self._connect() as connection:
+                with self.connect() as connection:
                     connection.execute("UPDATE jobs SET state = 'succeeded-with-warnings', warnings = ?, finished = ? "
                                        "WHERE id = ?", (json.dumps(record.warnings), now_text(), job_id))
                 record.state = "succeeded-with-warnings"
@@ -252,7 +252,7 @@ class Catalog:
             record.error = (f"the process that ran this job (pid {record.pid} on {record.host}) ended while the job "
                             f"was {record.state} — killed or crashed; a backup left no set, a restore may have put "
                             "some files in place")
-            with self._connect() as connection:
+            with self.connect() as connection:
                 connection.execute(f"UPDATE jobs SET state = 'failed', error = ?, finished = ? WHERE id = ? AND "
                                    f"state IN ({', '.join('?' * len(UNFINISHED))})",
                                    (record.error, now_text(), job_id, *UNFINISHED))
@@ -261,7 +261,7 @@ class Catalog:
         return closed
 
     def integrity_check(self) -> str:
-        with self._connect() as connection:
+        with self.connect() as connection:
             return connection.execute("PRAGMA integrity_check").fetchone()[0]
 
 

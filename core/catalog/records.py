@@ -79,6 +79,7 @@ class JobRecord:
     pid: int | None = None
     process_start: str | None = None
     holds: list[list[float]] = field(default_factory=list)  # [took, gave back] its store type's mutex, Unix times
+    plan: str | None = None  # the plan that started it (None: started by hand)
 
     def public_dict(self) -> dict:
         return asdict(self)

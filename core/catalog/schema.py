@@ -61,6 +61,31 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN holds TEXT NOT NULL DEFAULT '[]';
     CREATE INDEX jobs_by_state ON jobs(state);
     """,
+    # 5: plans (saved, scheduled backups), each run of one, and the plan that started each job
+    """
+    CREATE TABLE plans (
+        name TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        handled_slot TEXT NOT NULL
+    );
+    CREATE TABLE plan_runs (
+        id TEXT PRIMARY KEY,
+        plan TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        slot TEXT,
+        started TEXT NOT NULL,
+        finished TEXT,
+        result TEXT,
+        detail TEXT,
+        host TEXT,
+        pid INTEGER,
+        process_start TEXT
+    );
+    CREATE INDEX plan_runs_by_plan ON plan_runs(plan, started);
+    ALTER TABLE jobs ADD COLUMN plan TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import backup, jobs, locks, restore, sets, stores
+    from . import agent, backup, jobs, locks, plans, restore, sets, stores
 
     parser = _Parser(prog="strongroom", description="Back up and restore stores; see who holds each store-type mutex.")
     parser.add_argument("--version", action="version", version=f"strongroom {__version__}")
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="user: private locks (default); machine: shared by several administrators")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for command in (stores, backup, sets, restore, jobs, locks):
+    for command in (stores, backup, sets, restore, jobs, locks, plans, agent):
         command.add_parser(commands)
     return parser
 
@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv == ["--version"]:
         print(f"strongroom {__version__}")
         return 0
+    from ..agent.presence import AgentRunning
     from ..archive import ArchiveError
     from ..catalog import CatalogError
     from ..mutex import LockDirectoryError, MutexError, MutexTimeout
@@ -81,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"strongroom: {error}", file=sys.stderr)
         return EXIT_MUTEX_TIMEOUT
     except (MutexError, LockDirectoryError, CatalogError, StoreError, ArchiveError, ValueError) as error:
+        print(f"strongroom: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except AgentRunning as error:
         print(f"strongroom: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -53,3 +53,16 @@ def level(text: str) -> int:
     if value > 22:
         raise argparse.ArgumentTypeError(f"{text!r} is out of range: use 1 (fastest) to 22 (smallest)")
     return value
+
+
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def size(text: str) -> int:
+    """A size in bytes: a whole number, optionally with K, M, G or T (powers of 1024), more than 0."""
+    cleaned = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = cleaned[-1:] if cleaned[-1:] in _SIZE_UNITS else ""
+    number = cleaned[: len(cleaned) - len(unit)]
+    if not number.isdigit() or int(number) == 0 or int(number) * _SIZE_UNITS[unit] >= 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: give bytes, or a number with K, M, G or T")
+    return int(number) * _SIZE_UNITS[unit]

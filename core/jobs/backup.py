@@ -88,8 +88,8 @@ class BackupJob(Job):
     operation = "backup"
 
     def __init__(self, engine: Engine, store: Store, options: BackupOptions = BackupOptions(), *,
-                 mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> None:
-        super().__init__(engine, store.name, store.type, mutex_timeout=mutex_timeout)
+                 mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT, plan: str | None = None) -> None:
+        super().__init__(engine, store.name, store.type, mutex_timeout=mutex_timeout, plan=plan)
         self.store = store
         self.options = options
         self.target = options.target or engine.default_target

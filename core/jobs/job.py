@@ -77,7 +77,7 @@ class Job(ABC):
     operation: ClassVar[str]
 
     def __init__(self, engine: Engine, store_name: str, store_type: str, *,
-                 mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT) -> None:
+                 mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT, plan: str | None = None) -> None:
         self.engine = engine
         self.id = new_id(self.operation)
         self.store_name = store_name
@@ -96,7 +96,7 @@ class Job(ABC):
         self.meter = ProgressMeter(self._progressed)
         me = this_process()
         self.record = JobRecord(self.id, self.operation, store_name, self.state.value, now_text(), host=me.host,
-                                pid=me.pid, process_start=me.start)
+                                pid=me.pid, process_start=me.start, plan=plan)
 
     # -- listening and control ------------------------------------------------------------
 
@@ -167,6 +167,14 @@ class Job(ABC):
         finally:
             if self._hold is not None and not self._hold.released:
                 self.release_store()
+        return self._end(final)
+
+    def fail_unstarted(self, message: str) -> JobState:
+        """End a job that never ran (a plan's "before" command failed), with its history row."""
+        self.error = message
+        return self._end(JobState.FAILED)
+
+    def _end(self, final: JobState) -> JobState:
         if self.error:
             self.log(f"error: {self.error}")
         self.meter.finish()
@@ -183,6 +191,21 @@ class Job(ABC):
         except CatalogError as error:
             self.log(f"warning: the job history could not be saved: {error}")
         return final
+
+    def add_after_end(self, lines: list[str], warning: str | None = None) -> None:
+        """Lines (and a warning) about an ended job, from what ran after it (a plan's "after" command)."""
+        self.log_lines.extend(lines)
+        if warning is not None:
+            self.warnings.append(warning)
+            self.log_lines.append(f"warning: {warning}")
+            if self.state == JobState.SUCCEEDED:
+                self.state = JobState.WARNINGS  # both are ends: no listener waits for this move
+        self.record.state = self.state.value
+        self.record.warnings, self.record.log = list(self.warnings), list(self.log_lines)
+        try:
+            self.engine.catalog.save_job(self.record)
+        except CatalogError:
+            pass  # the lines are still in this process's job, and in the agent's log
 
     @abstractmethod
     def _execute(self) -> None:

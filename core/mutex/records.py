@@ -156,10 +156,21 @@ def parse_record(raw: bytes) -> MutexRecord:
 
 
 def read_record(path: Path | str) -> MutexRecord | None:
-    """The record at ``path``; None if there is none; MalformedRecord if it is garbage.
+    """The record at ``path``; None if there is none; MalformedRecord if it is garbage."""
+    raw = read_bounded(path)
+    if raw is None:
+        return None
+    try:
+        return parse_record(raw)
+    except ValueError as error:
+        raise MalformedRecord(path, str(error)) from None
+
+
+def read_bounded(path: Path | str, limit: int = MAX_RECORD_BYTES) -> bytes | None:
+    """The bytes of the small file at ``path``; None if there is none; MalformedRecord if it is not one.
 
     Opens without following links and without blocking on a FIFO, and reads at most
-    MAX_RECORD_BYTES + 1 bytes, so a hostile file cannot hang or flood the reader.
+    ``limit`` + 1 bytes, so a hostile file cannot hang or flood the reader.
     """
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
@@ -171,21 +182,22 @@ def read_record(path: Path | str) -> MutexRecord | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise MalformedRecord(path, "not a regular file")
-        raw = os.read(fd, MAX_RECORD_BYTES + 1)
+        raw = os.read(fd, limit + 1)
     except OSError as error:
         raise MalformedRecord(path, f"cannot read it ({error.strerror})") from None
     finally:
         os.close(fd)
-    if len(raw) > MAX_RECORD_BYTES:
-        raise MalformedRecord(path, f"larger than {MAX_RECORD_BYTES} bytes")
-    try:
-        return parse_record(raw)
-    except ValueError as error:
-        raise MalformedRecord(path, str(error)) from None
+    if len(raw) > limit:
+        raise MalformedRecord(path, f"larger than {limit} bytes")
+    return raw
 
 
 def write_record(path: Path | str, record: MutexRecord, mode: int) -> None:
-    """Write ``record`` to ``path`` atomically: a temporary file beside it, then replace.
+    write_atomically(path, record.to_bytes(), mode)
+
+
+def write_atomically(path: Path | str, data: bytes, mode: int) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file beside it, then replace.
 
     No fsync: records describe live processes, and after a crash of the machine the
     boot id in them shows them as dead anyway.
@@ -197,7 +209,7 @@ def write_record(path: Path | str, record: MutexRecord, mode: int) -> None:
         try:
             if mode & 0o077 and hasattr(os, "fchmod"):
                 os.fchmod(fd, mode)  # the umask must not narrow a shared (machine-scope) record
-            os.write(fd, record.to_bytes())
+            os.write(fd, data)
         finally:
             os.close(fd)
         os.replace(temporary, path)
