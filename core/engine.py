@@ -20,7 +20,8 @@ from .mutex import MutexRegistry
 from .paths import StrongroomPaths
 from .restore import RestoreOptions
 from .settings import Settings, load_settings
-from .stores import driver_for
+from .stores import StoreError, driver_for
+from .stores.excludes import ExcludeRules
 
 
 def expected_of(record: SetRecord) -> Expected:
@@ -69,6 +70,17 @@ class Engine:
 
     def store(self, name: str) -> Store:
         return self.catalog.get_store(name)
+
+    def store_excludes(self, name: str) -> ExcludeRules:
+        """What backups of a store leave out, as saved with the store."""
+        saved = self.catalog.store_excludes(name)
+        return ExcludeRules() if saved is None else ExcludeRules.from_document(saved, f"store {name}")
+
+    def set_store_excludes(self, name: str, rules: ExcludeRules) -> None:
+        store = self.store(name)
+        if rules and not driver_for(store.type).excludes:
+            raise StoreError(f"{store.type} stores are backed up whole: exclude rules apply to folder stores only")
+        self.catalog.set_store_excludes(name, rules.checked().document() if rules else None)
 
     # -- sets -----------------------------------------------------------------------------
 

@@ -216,14 +216,14 @@ def test_one_name_of_a_hard_link_restores_with_its_data(engine, docs: Path, tmp_
 def test_the_progress_count_in_a_child_process_merges_with_the_parent_set(engine, docs: Path) -> None:
     import threading
 
-    from strongroom.core.stores.folder import _unchanged
+    from strongroom.core.stores.folder import unchanged_since
     from strongroom.core.stores.folder_count import BackgroundCount
 
     first = backup(engine, "docs")
     (docs / "report.txt").write_text("revised figures, longer")
     parent = engine.load_manifest(engine.catalog.get_set(first))
     answered, totals = threading.Event(), []
-    count = BackgroundCount(docs, parent, _unchanged, lambda files, size: (totals.append((files, size)),
+    count = BackgroundCount(docs, parent, unchanged_since, lambda files, size: (totals.append((files, size)),
                                                                            answered.set()))
     try:
         assert answered.wait(30)

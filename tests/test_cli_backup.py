@@ -20,7 +20,7 @@ from .test_sqlite_store import make_database
 from .trees import make_tree, tree_state
 
 SET_KEYS = {"id", "store", "store_type", "kind", "parent", "created", "path", "files", "bytes", "stored_bytes"}
-JOB_KEYS = {"job_id", "store", "state", "set_id", "files", "bytes", "warnings", "error"}
+JOB_KEYS = {"job_id", "store", "state", "set_id", "files", "bytes", "warnings", "excluded", "error"}
 
 
 def ok(result) -> str:

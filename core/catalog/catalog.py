@@ -22,7 +22,7 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT = 15.0
 MAX_LOG_LINES = 2000  # the last lines of a job's log kept in its history row
-JSON_FIELDS = ("warnings", "log", "holds")  # job fields stored as JSON text
+JSON_FIELDS = ("warnings", "log", "holds", "excluded")  # job fields stored as JSON text
 UNFINISHED = ("queued", "waiting", "running")
 
 
@@ -135,11 +135,32 @@ class Catalog:
             connection.execute("UPDATE stores SET path = ? WHERE name = ?", (path, name))
         return Store(store.name, store.type, path, store.created)
 
+    def store_excludes(self, name: str) -> dict | None:
+        """A store's exclude rules as saved (a JSON document), or None when it has none."""
+        with self.connect() as connection:
+            row = connection.execute("SELECT rules FROM store_excludes WHERE store = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return json.loads(row["rules"])
+        except ValueError:
+            return {"damaged": True}
+
+    def set_store_excludes(self, name: str, rules: dict | None) -> None:
+        self.get_store(name)
+        with self.connect() as connection:
+            if rules is None:
+                connection.execute("DELETE FROM store_excludes WHERE store = ?", (name,))
+            else:
+                connection.execute("INSERT INTO store_excludes VALUES (?, ?) ON CONFLICT(store) DO UPDATE SET "
+                                   "rules = excluded.rules", (name, json.dumps(rules)))
+
     def remove_store(self, name: str) -> Store:
         """Forget a store; its sets stay on disk and in the catalog."""
         store = self.get_store(name)
         with self.connect() as connection:
             connection.execute("DELETE FROM stores WHERE name = ?", (name,))
+            connection.execute("DELETE FROM store_excludes WHERE store = ?", (name,))
         return store
 
     # -- sets -----------------------------------------------------------------------------

@@ -80,6 +80,7 @@ class JobRecord:
     process_start: str | None = None
     holds: list[list[float]] = field(default_factory=list)  # [took, gave back] its store type's mutex, Unix times
     plan: str | None = None  # the plan that started it (None: started by hand)
+    excluded: dict[str, list[int]] = field(default_factory=dict)  # rule -> [items, bytes] a backup left out
 
     def public_dict(self) -> dict:
         return asdict(self)

@@ -61,7 +61,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN holds TEXT NOT NULL DEFAULT '[]';
     CREATE INDEX jobs_by_state ON jobs(state);
     """,
-    # 5: plans (saved, scheduled backups), each run of one, and the plan that started each job
+    # 5: plans (saved, scheduled backups), each run of one, the plan that started each job; each store's
+    # exclude rules, and what each job left out
     """
     CREATE TABLE plans (
         name TEXT PRIMARY KEY,
@@ -85,6 +86,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX plan_runs_by_plan ON plan_runs(plan, started);
     ALTER TABLE jobs ADD COLUMN plan TEXT;
+    CREATE TABLE store_excludes (
+        store TEXT PRIMARY KEY,
+        rules TEXT NOT NULL
+    );
+    ALTER TABLE jobs ADD COLUMN excluded TEXT NOT NULL DEFAULT '{}';
     """,
 )
 

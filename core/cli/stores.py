@@ -7,7 +7,8 @@ import json
 
 from ..engine import Engine
 from ..paths import StrongroomPaths
-from ..stores import driver_names
+from ..stores import StoreError, driver_names
+from .backup import add_exclude_options, exclude_rules
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -19,7 +20,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add.add_argument("name", metavar="NAME")
     add.add_argument("--type", required=True, choices=driver_names(), dest="store_type")
     add.add_argument("path", metavar="PATH")
+    add_exclude_options(add)
     add.set_defaults(handler=add_store)
+    rules = actions.add_parser("exclude", help="set what backups of a folder store leave out",
+                               description="Replace a folder store's exclude rules (none given: show them).")
+    rules.add_argument("name", metavar="NAME")
+    add_exclude_options(rules)
+    rules.add_argument("--none", action="store_true", help="leave nothing out")
+    rules.set_defaults(handler=set_excludes)
     listing = actions.add_parser("list", help="list the stores")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=list_stores)
@@ -29,8 +37,28 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def add_store(args: argparse.Namespace, paths: StrongroomPaths) -> int:
-    store = Engine(paths).add_store(args.name, args.store_type, args.path)
-    print(f"added {store.type} store {store.name!r} at {store.path}")
+    engine = Engine(paths)
+    rules = exclude_rules(args)  # checked before the store is added
+    store = engine.add_store(args.name, args.store_type, args.path)
+    if rules:
+        try:
+            engine.set_store_excludes(store.name, rules)
+        except StoreError:
+            engine.catalog.remove_store(store.name)
+            raise
+    print(f"added {store.type} store {store.name!r} at {store.path}"
+          + (f"; it leaves out {rules.describe()}" if rules else ""))
+    return 0
+
+
+def set_excludes(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    engine = Engine(paths)
+    rules = exclude_rules(args)
+    if not rules and not args.none:
+        print(f"store {args.name!r} leaves out {engine.store_excludes(args.name).describe()}")
+        return 0
+    engine.set_store_excludes(args.name, rules)
+    print(f"store {args.name!r} now leaves out {rules.describe()}")
     return 0
 
 
@@ -42,7 +70,8 @@ def list_stores(args: argparse.Namespace, paths: StrongroomPaths) -> int:
         rows = []
         for store in stores:
             own = [record for record in sets if record.store == store.name]
-            rows.append({**store.public_dict(), "sets": len(own), "last_backup": own[-1].created if own else None})
+            rows.append({**store.public_dict(), "sets": len(own), "last_backup": own[-1].created if own else None,
+                         "excludes": engine.store_excludes(store.name).document()})
         print(json.dumps(rows, indent=2))
         return 0
     if not stores:

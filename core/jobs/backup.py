@@ -17,6 +17,7 @@ from ..archive.readback import read_back
 from ..archive.manifest import SetInfo
 from ..catalog import CatalogError, SetRecord, Store, now_text
 from ..stores import driver_for
+from ..stores.excludes import Excluder, ExcludeRules
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class BackupOptions:
     verify: bool = True
     level: int = 3
     threads: int = 0  # 0: one per CPU
+    excludes: ExcludeRules = ExcludeRules()  # besides the store's own rules
 
     def __post_init__(self) -> None:
         if not 1 <= self.level <= 22:
@@ -50,11 +52,13 @@ def _others_can_reach(folder: Path) -> bool:
 class _Session(JobCallbacks):
     """What the store driver sees of the job (see stores.base.SnapshotSession)."""
 
-    def __init__(self, job: BackupJob, writer: SetWriter, parent: SetManifest | None, scratch: Path) -> None:
+    def __init__(self, job: BackupJob, writer: SetWriter, parent: SetManifest | None, scratch: Path,
+                 excluder: Excluder | None) -> None:
         super().__init__(job)
         self.writer = writer
         self.parent = parent
         self.scratch = scratch
+        self.excluder = excluder
         self._parent_cursor = parent.entries.cursor() if parent is not None else None
 
     def add(self, entry: Entry) -> None:
@@ -135,10 +139,14 @@ class BackupJob(Job):
         permissions = SHARED_WITH_GROUP if self.engine.paths.lock_scope == "machine" else PRIVATE
         with SetWriter(set_path, set_id=set_id, level=self.options.level, threads=self.options.threads,
                        permissions=permissions) as writer:
-            session = _Session(self, writer, parent, set_path.parent)
+            excluder = self._excluder(driver)
+            session = _Session(self, writer, parent, set_path.parent, excluder)
             with self.hold_store():
                 driver.snapshot(store_path, session)
             self.check_cancelled()
+            if excluder is not None:
+                self.excluded = excluder.tally
+                self.log(f"left out: {excluder.summary() or 'nothing'} (rules: {excluder.rules.describe()})")
             session.finish_deleted()
             manifest = writer.finish(SetInfo(
                 set_id=set_id, store=self.store.name, store_type=self.store.type, kind=kind,
@@ -162,6 +170,16 @@ class BackupJob(Job):
                 self.set_id = self.record.set_id = None
                 raise
         self.log(f"set {record.id} recorded: {record.files} files, {record.bytes} bytes")
+
+    def _excluder(self, driver) -> Excluder | None:
+        rules = self.engine.store_excludes(self.store.name).merged(self.options.excludes)
+        if not rules:
+            return None
+        if not driver.excludes:
+            self.warn(f"{self.store.type} stores are backed up whole: the exclude rules ({rules.describe()}) were "
+                      "not used")
+            return None
+        return Excluder(rules.checked())
 
     def _parent(self) -> SetManifest | None:
         """The latest set's manifest, when every set it relies on is still there."""

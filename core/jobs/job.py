@@ -88,6 +88,7 @@ class Job(ABC):
         self.log_lines: list[str] = []
         self.error: str | None = None
         self.set_id: str | None = None
+        self.excluded: dict[str, list[int]] = {}  # rule -> [items, bytes] a backup left out
         self.progress = Progress()
         self.store_intervals: list[tuple[float, float]] = []  # (took, gave back) the mutex, time.time()
         self._cancel = threading.Event()
@@ -185,6 +186,7 @@ class Job(ABC):
         self.record.holds = [[took, gave] for took, gave in self.store_intervals]
         self.record.error = self.error
         self.record.set_id = self.set_id
+        self.record.excluded = dict(self.excluded)
         self.record.bytes, self.record.files = self.progress.bytes_done, self.progress.files_done
         try:
             self.engine.catalog.save_job(self.record)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..catalog import CatalogError
 from ..jobs import Job, JobState, run_simultaneously
+from ..stores.excludes import ExcludeRules
 from .cadence import next_kind
 from .hooks import run_hook
 from .plan import Plan
@@ -93,6 +94,7 @@ class PlanRunner:
         incremental, why = next_kind(plan, self.engine.catalog, store)
         options = self.engine.default_backup_options(
             incremental=incremental, target=Path(plan.target) if plan.target else None,
+            excludes=ExcludeRules(plan.excludes, plan.exclude_caches, plan.max_file_size),
             **({"level": plan.level} if plan.level is not None else {}), **({"verify": False} if not plan.verify
                                                                              else {}))
         job = self.engine.backup_job(store, options, plan=plan.name)

@@ -13,9 +13,12 @@ import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from ..archive import Entry, SetManifest, SetWriter
+
+if TYPE_CHECKING:
+    from .excludes import Excluder
 
 
 class StoreError(Exception):
@@ -34,6 +37,7 @@ class SnapshotSession(Protocol):
     writer: SetWriter
     parent: SetManifest | None  # the previous point in time, for incremental sets
     scratch: Path  # a folder on the target's file system for temporary copies
+    excluder: Excluder | None  # what to leave out (drivers whose ``excludes`` is True), counting it
 
     def add(self, entry: Entry) -> None:
         """Record an entry of this point in time (written or carried over from the parent)."""
@@ -65,6 +69,7 @@ class StoreDriver(ABC):
     incremental: ClassVar[bool] = False
     path_is_folder: ClassVar[bool] = True  # False: a store is one file (a dialog offers a file picker)
     named_temporary: ClassVar[bool] = False  # True: check_restored needs the restored file under a name
+    excludes: ClassVar[bool] = False  # True: snapshot leaves out what ``session.excluder`` says
 
     @abstractmethod
     def check_path(self, path: str) -> Path:

@@ -38,7 +38,7 @@ def _entry(item: Item, status: os.stat_result, **extra) -> Entry:
                      ctime_ns=status.st_ctime_ns, **extra)
 
 
-def _unchanged(status: os.stat_result, previous: Entry) -> bool:
+def unchanged_since(status: os.stat_result, previous: Entry) -> bool:
     """The incremental test: a file looks unchanged since ``previous``.
 
     The ctime moves with every change of content, owner, mode, link count, extended attribute
@@ -58,6 +58,7 @@ class FolderDriver(StoreDriver):
     type_name = "folder"
     description = "a directory tree: files, folders, links, permissions and times"
     incremental = True
+    excludes = True
 
     def check_path(self, path: str) -> Path:
         absolute = Path(path).expanduser().absolute()
@@ -78,7 +79,9 @@ class FolderDriver(StoreDriver):
         return StoreSummary(items, size)
 
     def snapshot(self, path: Path, session: SnapshotSession) -> None:
-        counting = BackgroundCount(path, session.parent, _unchanged, session.set_totals)
+        excluder = session.excluder
+        counting = BackgroundCount(path, session.parent, unchanged_since, session.set_totals,
+                                   excluder.rules if excluder else None)
         try:
             self._copy(path, session)
         finally:
@@ -87,7 +90,7 @@ class FolderDriver(StoreDriver):
     def _copy(self, path: Path, session: SnapshotSession) -> None:
         parent = session.parent.entries.cursor() if session.parent else None
         linked: dict[tuple[int, int], str] = {}  # (device, inode) -> the first name of a file with several
-        for item in walk(path, session.warn):
+        for item in walk(path, session.warn, session.excluder):
             session.check_cancelled()
             key = (item.status.st_dev, item.status.st_ino)
             if item.kind == "file" and item.status.st_nlink > 1 and key in linked:
@@ -95,7 +98,7 @@ class FolderDriver(StoreDriver):
                 continue
             if item.kind == "file":
                 previous = parent.get(item.path) if parent is not None else None
-                if previous is not None and _unchanged(item.status, previous):
+                if previous is not None and unchanged_since(item.status, previous):
                     session.add(previous)
                     stored = True
                 else:

@@ -22,17 +22,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..archive import Entry, SetManifest
+from .excludes import Excluder, ExcludeRules
 from .folder_walk import walk
 
 Unchanged = Callable[[os.stat_result, Entry], bool]
 Totals = Callable[[int, int], None]
 
 
-def count(path: Path, parent: SetManifest | None, unchanged: Unchanged) -> tuple[int, int]:
+def count(path: Path, parent: SetManifest | None, unchanged: Unchanged,
+          rules: ExcludeRules | None = None) -> tuple[int, int]:
     """The files whose contents the backup will read, and their bytes (warnings come with the real walk)."""
     files = size = 0
     cursor = parent.entries.cursor() if parent is not None else None
-    for item in walk(path, lambda message: None):
+    for item in walk(path, lambda message: None, Excluder(rules) if rules else None):
         if item.kind == "file":
             previous = cursor.get(item.path) if cursor is not None else None
             if previous is None or not unchanged(item.status, previous):
@@ -77,12 +79,13 @@ class BackgroundCount:
 
     POLL = 0.2
 
-    def __init__(self, path: Path, parent: SetManifest | None, unchanged: Unchanged, on_totals: Totals) -> None:
+    def __init__(self, path: Path, parent: SetManifest | None, unchanged: Unchanged, on_totals: Totals,
+                 rules: ExcludeRules | None = None) -> None:
         self._stop = threading.Event()
         self._pid = 0
         self._thread: threading.Thread | None = None
         if not hasattr(os, "fork"):
-            on_totals(*count(path, parent, unchanged))
+            on_totals(*count(path, parent, unchanged, rules))
             return
         readable, writable = os.pipe()
         parent_pid = os.getpid()
@@ -96,7 +99,7 @@ class BackgroundCount:
                 source = getattr(parent.entries, "source", None) if parent is not None else None
                 if source is not None:
                     source.forget()
-                files, size = count(path, parent, unchanged)
+                files, size = count(path, parent, unchanged, rules)
                 os.write(writable, b"%d %d" % (files, size))
                 status = 0
             finally:

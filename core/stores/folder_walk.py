@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..archive import ROOT, display_path
 from ..archive.tar_format import raw
+from .excludes import Excluder
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC
 FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -53,14 +54,20 @@ def kind_of(mode: int) -> str | None:
     return None
 
 
-def walk(root: Path, warn: Warn) -> Iterator[Item]:
-    """Every item of the store at ``root``, the root itself first (as ``"."``)."""
+def walk(root: Path, warn: Warn, excluder: Excluder | None = None) -> Iterator[Item]:
+    """Every item of the store at ``root``, the root itself first (as ``"."``), but what ``excluder`` leaves out
+    (a folder left out is not entered)."""
     allow_deep_walks()
     root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # the store path itself may be a link
     stack: list[tuple[int, str, Iterator[str]]] = [(root_fd, "", iter(()))]  # every fd here is closed at the end
+
+    def names_in(fd: int, path: str) -> Iterator[str]:
+        names = _names(fd, path, warn)
+        return iter(excluder.folder_names(fd, "" if path == ROOT else path, names) if excluder else names)
+
     try:
         yield Item(ROOT, ROOT, "dir", os.fstat(root_fd), root_fd, root_fd)
-        stack[0] = (root_fd, "", iter(_names(root_fd, ROOT, warn)))
+        stack[0] = (root_fd, "", names_in(root_fd, ROOT))
         while stack:
             fd, relative, names = stack[-1]
             name = next(names, None)
@@ -82,6 +89,8 @@ def walk(root: Path, warn: Warn) -> Iterator[Item]:
                 what = "a socket" if stat.S_ISSOCK(status.st_mode) else "a device file"
                 warn(f"{display_path(path)}: {what}; skipped (sockets and devices are not backed up)")
                 continue
+            if excluder is not None and excluder.excludes(path, kind, status):
+                continue
             if kind != "dir":
                 yield Item(path, name, kind, status, fd)
                 continue
@@ -91,7 +100,7 @@ def walk(root: Path, warn: Warn) -> Iterator[Item]:
                 continue
             stack.append((sub, path, iter(())))
             yield Item(path, name, kind, os.fstat(sub), fd, sub)
-            stack[-1] = (sub, path, iter(_names(sub, path, warn)))
+            stack[-1] = (sub, path, names_in(sub, path))
     finally:
         for fd, _, _ in stack:
             os.close(fd)
