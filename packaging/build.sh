@@ -49,7 +49,10 @@ install -m 644 resources/icons/strongroom.svg "$DEB_ROOT/usr/share/icons/hicolor
 install -m 644 resources/icons/strongroom-256.png "$DEB_ROOT/usr/share/icons/hicolor/256x256/apps/strongroom.png"
 install -m 644 resources/icons/strongroom-64.png "$DEB_ROOT/usr/share/icons/hicolor/64x64/apps/strongroom.png"
 install -m 644 packaging/linux/copyright "$DEB_ROOT/usr/share/doc/strongroom/copyright"
-install -m 755 packaging/linux/postinst packaging/linux/postrm "$DEB_ROOT/DEBIAN/"
+install -m 755 packaging/linux/postinst packaging/linux/prerm packaging/linux/postrm "$DEB_ROOT/DEBIAN/"
+# The agent as a system service (machine scope, /var/lib/strongroom) and as a user service.
+install -D -m 644 packaging/linux/system/strongroom-agent.service "$DEB_ROOT/usr/lib/systemd/system/strongroom-agent.service"
+install -D -m 644 packaging/linux/user/strongroom-agent.service "$DEB_ROOT/usr/lib/systemd/user/strongroom-agent.service"
 SIZE_KIB=$(du -sk --exclude=DEBIAN "$DEB_ROOT" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@SIZE@/$SIZE_KIB/" packaging/linux/control.in \
   > "$DEB_ROOT/DEBIAN/control"

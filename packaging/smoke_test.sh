@@ -71,6 +71,40 @@ echo "folder: $(find "$WORK/out/docs" -type f | wc -l) files identical; SQLite: 
 clean strongroom verify "$(clean strongroom sets docs --json | grep -o '"id": "[^"]*"' | head -n 1 | cut -d'"' -f4)" \
   >/dev/null || fail "verify"
 
+step "the agent's systemd units"
+for unit in /usr/lib/systemd/system/strongroom-agent.service /usr/lib/systemd/user/strongroom-agent.service; do
+  [ -f "$unit" ] || fail "$unit is missing after install"
+  # The user unit is checked as a file: a root shell without a user manager cannot load it with --user.
+  OUTPUT=$(systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify $unit: $OUTPUT"
+  [ -z "$OUTPUT" ] || fail "systemd-analyze verify $unit said: $OUTPUT"
+done
+echo "both units pass systemd-analyze verify"
+
+step "the installed agent catches up an overdue plan, then stops on SIGTERM"
+clean strongroom plan add nightly --store docs --schedule "daily 02:30" >/dev/null || fail "plan add"
+python3 - "$WORK/strongroom/catalog.sqlite" <<'PY' || fail "could not make the plan overdue"
+import sqlite3, sys
+with sqlite3.connect(sys.argv[1]) as connection:
+    connection.execute("UPDATE plans SET handled_slot = '2020-01-01T00:00:00.000Z'")
+PY
+# Not through clean()'s subshell: $! must be the agent's own pid, for the SIGTERM (env execs it).
+env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$WORK/home" LANG=C.UTF-8 STRONGROOM_HOME="$WORK/strongroom" \
+  strongroom agent --poll 0.5 > "$WORK/agent.log" 2>&1 &
+AGENT=$!
+for _ in $(seq 1 120); do
+  clean strongroom plan list --json | grep -q '"result": "succeeded"' && break
+  sleep 0.5  # polling another process; bounded by the loop
+done
+clean strongroom plan list --json | grep -q '"result": "succeeded"' || { cat "$WORK/agent.log"; fail "the agent did not run the plan"; }
+kill -TERM "$AGENT"
+AGENT_EXIT=0
+timeout 30 tail --pid="$AGENT" -f /dev/null || fail "the agent did not stop within 30 s of SIGTERM"
+wait "$AGENT" || AGENT_EXIT=$?
+[ "$AGENT_EXIT" = 0 ] || { cat "$WORK/agent.log"; fail "the agent exited with $AGENT_EXIT"; }
+grep -q "catching up the run due at" "$WORK/agent.log" && grep -q "agent stopped" "$WORK/agent.log" \
+  || { cat "$WORK/agent.log"; fail "the agent's log lacks its catch-up or its stop"; }
+echo "the agent ran the overdue plan once and exited 0 on SIGTERM"
+
 step "strongroom-gui --self-test (offscreen)"
 clean strongroom-gui --self-test || fail "the console's self-test"
 
@@ -86,7 +120,8 @@ START_MS=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
 step "remove the package"
 DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq strongroom >/dev/null
 for path in /opt/strongroom /usr/bin/strongroom /usr/bin/strongroom-gui /usr/share/applications/strongroom.desktop \
-            /usr/share/metainfo/org.strongroom.Strongroom.metainfo.xml; do
+            /usr/share/metainfo/org.strongroom.Strongroom.metainfo.xml /usr/lib/systemd/system/strongroom-agent.service \
+            /usr/lib/systemd/user/strongroom-agent.service; do
   [ ! -e "$path" ] && [ ! -L "$path" ] || fail "$path is still there after removal"
 done
 
