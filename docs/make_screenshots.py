@@ -1,5 +1,6 @@
 """Render the console into docs/screenshots/: the main window with running and waiting jobs
-and a busy lock panel, the empty first start, and every page of both wizards.
+and a busy lock panel, the empty first start, the Plans tab and the plan dialog, and every
+page of both wizards (the backup wizard's last page also as "Save as a plan").
 
 Runs offscreen in a throw-away home. To have something to show, a CLI process holds the
 sqlite mutex (so SQLite jobs visibly wait for it) and the folder jobs are slowed to a
@@ -20,12 +21,15 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTime, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from strongroom.core.engine import Engine  # noqa: E402
 from strongroom.core.jobs.job import JobCallbacks  # noqa: E402
 from strongroom.core.paths import resolve_paths  # noqa: E402
+from strongroom.core.plans.plan import Plan  # noqa: E402
+from strongroom.core.plans.plan_book import PlanBook, Trigger  # noqa: E402
+from strongroom.core.plans.plan_run import PlanRunner  # noqa: E402
 from strongroom.gui.main_window import MainWindow  # noqa: E402
 
 OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "screenshots"
@@ -112,9 +116,23 @@ def main() -> int:
         (scratch / "data" / "documents" / "dir00" / "file-00000.txt").write_text("edited after the first backup")
         engine.backup_job("documents", engine.default_backup_options(incremental=True)).run()
 
+        book = PlanBook(engine.catalog)
+        book.add(Plan(name="nightly", stores=("documents", "crm"), schedule="daily 02:30", excludes=("*.tmp",)))
+        book.add(Plan(name="hourly-inventory", stores=("inventory",), schedule="hourly", full_every=24))
+        book.add(Plan(name="weekly-photos", stores=("photos",), schedule="weekly sat 03:00", enabled=False))
+        PlanRunner(engine, book, book.get("nightly"), Trigger.MANUAL).run()
+
         window = MainWindow(engine, tray=False)
         window.show()
         settle(app)
+        window.top_tabs.setCurrentWidget(window.plans_view)
+        settle(app, 150)
+        grab(window, "main-window-plans")
+        dialog = window.plans.open_dialog(book.get("nightly"))
+        settle(app, 150)
+        grab(dialog, "plan-dialog")
+        dialog.reject()
+        window.top_tabs.setCurrentWidget(window.stores_view)
 
         backup = window.open_backup_wizard({"documents", "photos", "crm"})
         for index, page in enumerate(("stores", "destination", "options", "summary"), 1):
@@ -122,6 +140,11 @@ def main() -> int:
             grab(backup, f"backup-wizard-{index}-{page}")
             if page != "summary":
                 backup.next()
+        backup.summary_page.as_plan.setChecked(True)
+        backup.summary_page.plan_name.setText("every-evening")
+        backup.summary_page.schedule.at.setTime(QTime(21, 0))
+        settle(app, 150)
+        grab(backup, "backup-wizard-5-save-as-plan")
         backup.reject()
 
         restore = window.open_restore_wizard("documents")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from ..core.jobs import Job, JobState
+from .external_jobs import ExternalJobs
 from .workers import JobWorker
 
 ACTIVE = (JobState.QUEUED, JobState.WAITING, JobState.RUNNING)
@@ -26,6 +27,13 @@ class JobManager(QObject):
         super().__init__(parent)
         self.jobs: dict[str, Job] = {}
         self._workers: dict[str, JobWorker] = {}
+        self._external: set[str] = set()  # running in a plan's threads (external_jobs.py)
+        self.external = ExternalJobs(self)
+        self.external.adopted.connect(self._adopt)
+        self.external.state_changed.connect(self._on_state)
+        self.external.progressed.connect(lambda job_id, _progress: self.job_changed.emit(job_id))
+        self.external.logged.connect(self._on_log)
+        self.external.ended.connect(self._on_finished)
 
     def start(self, job: Job) -> Job:
         """Run ``job`` in a new worker thread now; it waits for its mutex there if it must."""
@@ -45,14 +53,23 @@ class JobManager(QObject):
         """Start several jobs at once (the workers run simultaneously)."""
         return [self.start(job) for job in jobs]
 
+    def _adopt(self, job: Job) -> None:
+        self.jobs[job.id] = job
+        self._external.add(job.id)
+        self.job_added.emit(job)
+        self._emit_counts()
+
     def cancel(self, job_id: str) -> None:
         worker = self._workers.get(job_id)
         if worker is not None:
             worker.cancel()
             self.job_changed.emit(job_id)
+        elif job_id in self._external:
+            self.jobs[job_id].cancel()
+            self.job_changed.emit(job_id)
 
     def cancel_all(self) -> None:
-        for job_id in list(self._workers):
+        for job_id in [*self._workers, *self._external]:
             self.cancel(job_id)
 
     def active(self) -> list[Job]:
@@ -77,11 +94,15 @@ class JobManager(QObject):
         worker = self._workers.pop(job_id, None)
         if worker is not None:
             worker.deleteLater()  # its thread has ended (QThread.finished)
+        elif job_id in self._external:
+            self._external.discard(job_id)
+        else:
+            return  # already seen ended
         job = self.jobs[job_id]
         self.job_changed.emit(job_id)
         self.job_finished.emit(job)
         self._emit_counts()
-        if not self._workers:
+        if not self.busy:
             self.all_finished.emit()
 
     def _emit_counts(self) -> None:
@@ -89,4 +110,4 @@ class JobManager(QObject):
 
     @property
     def busy(self) -> bool:
-        return bool(self._workers)
+        return bool(self._workers or self._external)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QMessageBox, QSplitter, QStyle, QSystemTrayIcon,
-                               QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from .. import core
 from ..core.engine import Engine
@@ -24,6 +24,8 @@ from .jobs_view import JobsView
 from .lock_panel import LockPanel
 from .lock_watcher import LockWatcher
 from .messages import EXPECTED, ask, show_error
+from .plan_actions import PlanActions
+from .plans_view import PlansView
 from .settings_dialog import SettingsDialog
 from .store_dialog import StoreDialog
 from .stores_view import StoresView
@@ -49,9 +51,12 @@ class MainWindow(QMainWindow):
         self.details: list[JobDetailsDialog] = []
         self.wizard = None
         self._closing = False
+        self._waiting_for_plans = False
         self._shown_once = False
 
         self.stores_view = StoresView(self)
+        self.plans_view = PlansView(self)
+        self.plans = PlanActions(engine, self.plans_view, self.stores_view, self.manager, self)
         self.jobs_view = JobsView(self)
         self.lock_panel = LockPanel(engine.registry.lockdir, self)
         self._build_actions()
@@ -83,6 +88,7 @@ class MainWindow(QMainWindow):
         self.refresh_stores()
         self.refresh_history()
         self.watcher.start()
+        self.plans.start()
         self.resize(1280, 860)
         if engine.orphaned_jobs:
             self.statusBar().showMessage(f"{len(engine.orphaned_jobs)} job(s) whose process had ended without "
@@ -158,7 +164,11 @@ class MainWindow(QMainWindow):
     def _build_layout(self) -> None:
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.setObjectName("mainSplitter")
-        splitter.addWidget(self._section("Stores", self.stores_view))
+        self.top_tabs = QTabWidget(self)
+        self.top_tabs.setObjectName("storesAndPlans")
+        self.top_tabs.addTab(self.stores_view, "Stores")
+        self.top_tabs.addTab(self.plans_view, "Plans — backups that run on a schedule")
+        splitter.addWidget(self.top_tabs)
         splitter.addWidget(self._section("Jobs", self.jobs_view))
         splitter.addWidget(self._section("Lock status — one mutex per store type", self.lock_panel))
         splitter.setSizes([260, 330, 220])
@@ -212,10 +222,19 @@ class MainWindow(QMainWindow):
         chosen = preselected if preselected is not None else {store.name for store in self.stores_view.selected()}
         wizard = BackupWizard(self.engine, lambda: self.watcher.latest, chosen, self)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        wizard.accepted.connect(lambda: self.start_backups(wizard.jobs()))
+        wizard.accepted.connect(lambda: self._backup_wizard_done(wizard))
         self.wizard = wizard
         wizard.open()
         return wizard
+
+    def _backup_wizard_done(self, wizard: BackupWizard) -> None:
+        if wizard.saved_plan is not None:
+            self.plans.refresh()
+            self.top_tabs.setCurrentWidget(self.plans_view)
+            self.statusBar().showMessage(f"Plan {wizard.saved_plan.name} saved: {self.plans_view.charge.text()}",
+                                         15000)
+            return
+        self.start_backups(wizard.jobs())
 
     def open_restore_wizard(self, store_name: str | None = None) -> RestoreWizard:
         if store_name is None:
@@ -331,6 +350,14 @@ class MainWindow(QMainWindow):
     # -- closing ----------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        if not self.manager.busy and self.plans.busy:  # a plan's after commands, or its history, are finishing
+            if not self._waiting_for_plans:
+                self._waiting_for_plans = True
+                self.plans.stop()
+                self.plans.idle.connect(self.close)
+                self.statusBar().showMessage("Waiting for plan runs to finish their after commands…")
+            event.ignore()
+            return
         if self.manager.busy:
             active = len(self.manager.active())  # jobs whose threads are only finishing need no question
             if not self._closing and active:
@@ -342,12 +369,14 @@ class MainWindow(QMainWindow):
                     return
             if not self._closing:
                 self._closing = True
+                self.plans.stop()  # no new plan runs; the running ones are cancelled with their jobs
                 self.manager.cancel_all()
                 self.statusBar().showMessage("Cancelling jobs; the window closes when they have cleaned up…")
                 QTimer.singleShot(CLOSE_DEADLINE_MS, self._give_up_waiting)
             event.ignore()
             return
         self.watcher.stop()
+        self.plans.stop()
         for dialog in list(self.details):
             dialog.close()
         if self.tray is not None:
@@ -360,7 +389,7 @@ class MainWindow(QMainWindow):
             self.close()
 
     def _give_up_waiting(self) -> None:
-        if self._closing and self.manager.busy:
+        if self._closing and (self.manager.busy or self.plans.busy):
             show_error(self, "Jobs did not stop", "Some jobs have not stopped after being cancelled; the window "
                        "stays open so that nothing is cut off. Their details say what they are doing.")
             self._closing = False

@@ -77,7 +77,7 @@ class StoresView(QWidget):
         self.stack.addWidget(empty_page)
         self.stack.addWidget(table_page)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.stack)
         self._selection_changed()
 

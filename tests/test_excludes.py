@@ -176,3 +176,17 @@ def test_store_exclude_sets_shows_and_clears_a_store_s_rules(home, tmp_path) -> 
     refused = cli(home, "store", "add", "db", "--type", "sqlite", str(database), "--exclude", "*.o")
     assert refused.returncode == 1 and "exclude rules apply to folder stores only" in refused.stderr
     assert [store["name"] for store in json.loads(cli(home, "store", "list", "--json").stdout)] == ["tree"]
+
+
+def test_a_plan_s_rules_reach_its_folder_stores_and_leave_its_sqlite_store_unremarked(engine, tmp_path) -> None:
+    tree = make_tree(tmp_path / "tree", {"a.txt": "a", "b.tmp": "b"})
+    engine.add_store("tree", "folder", str(tree))
+    database = tmp_path / "db.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    engine.add_store("db", "sqlite", str(database))
+    book = PlanBook(engine.catalog)
+    plan = book.add(Plan(name="p", stores=("tree", "db"), schedule="hourly", excludes=("*.tmp",)))
+    jobs = {job.store_name: job for job in PlanRunner(engine, book, plan, Trigger.MANUAL).run().jobs}
+    assert stored_files(engine, jobs["tree"].set_id) == {"a.txt"}
+    assert jobs["db"].state == JobState.SUCCEEDED and jobs["db"].warnings == []

@@ -6,8 +6,8 @@ the next poll, whichever is first (plans changed by other processes are seen at 
 poll). ``stop`` (SIGTERM, SIGINT) cancels every running plan — its jobs end cancelled,
 with no partial set and every mutex given back — and waits for them, then returns.
 
-The console hosts the same loop while it is open and no agent runs (``HostedSchedule``
-in the GUI); both go through ``ScheduleLoop``.
+The console hosts the same loop while it is open and no agent runs (``gui/hosted_schedule.py``);
+both go through ``ScheduleLoop``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..catalog import CatalogError
+from ..jobs import Job
 from ..plans.plan import Plan
 from ..plans.plan_book import PlanBook
 from ..plans.plan_run import PlanRunner
@@ -39,8 +40,10 @@ class ScheduleLoop:
     """Ticks a scheduler and runs the plans it starts, until ``stop``."""
 
     def __init__(self, engine: Engine, *, log: Callable[[str], None], poll: float = DEFAULT_POLL,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now,
+                 on_jobs: Callable[[list[Job]], None] = lambda jobs: None) -> None:
         self.engine = engine
+        self._on_jobs = on_jobs
         self.book = PlanBook(engine.catalog, clock)
         self.poll = poll
         self._clock = clock
@@ -48,6 +51,7 @@ class ScheduleLoop:
         self._runs: dict[str, tuple[threading.Thread, PlanRunner]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._cancel_running = True
         self.scheduler = Scheduler(self.book, self._start, self.running_here, log, clock)
         self.on_tick: Callable[[Upcoming | None], None] = lambda upcoming: None
 
@@ -61,7 +65,7 @@ class ScheduleLoop:
             return [name for name, (thread, _) in self._runs.items() if thread.is_alive()]
 
     def _start(self, plan: Plan, trigger: str, slot: datetime) -> None:
-        runner = PlanRunner(self.engine, self.book, plan, trigger, slot, log=self._log)
+        runner = PlanRunner(self.engine, self.book, plan, trigger, slot, log=self._log, on_jobs=self._on_jobs)
         thread = threading.Thread(target=self._run, args=(runner,), name=f"plan {plan.name}", daemon=True)
         with self._lock:
             self._runs[plan.name] = (thread, runner)
@@ -88,13 +92,17 @@ class ScheduleLoop:
             self._stop.wait(wait)
         self._finish()
 
-    def stop(self) -> None:
-        """Ask the loop to end (any thread, or a signal handler)."""
+    def stop(self, *, cancel_running: bool = True) -> None:
+        """Ask the loop to end (any thread, or a signal handler); without ``cancel_running`` the plans
+        that run now go on to their end (a console hands the schedule to an agent that just started)."""
+        self._cancel_running = cancel_running
         self._stop.set()
 
     def _finish(self) -> None:
         with self._lock:
             runs = [entry for entry in self._runs.values() if entry[0].is_alive()]
+        if not self._cancel_running:
+            return
         if runs:
             self._log(f"stopping: cancelling {len(runs)} running plan(s)")
         for _, runner in runs:

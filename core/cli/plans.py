@@ -14,6 +14,7 @@ from ..engine import Engine
 from ..jobs import JobState
 from ..paths import StrongroomPaths
 from ..plans.plan import DEFAULT_HOOK_TIMEOUT, Hook, Plan
+from ..plans.overview import plan_overviews
 from ..plans.plan_book import PlanBook, Trigger, parse_time
 from ..plans.plan_run import PlanRunner
 from ..plans.schedule import describe
@@ -164,30 +165,10 @@ def run_plan(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     return 1 if outcome.problems or outcome.state not in (JobState.SUCCEEDED, JobState.WARNINGS) else status
 
 
-def plan_rows(book: PlanBook, now: datetime) -> list[dict]:
-    """Each plan as `plan list --json` prints it (and the console shows it)."""
-    plans, problems = book.plans()
-    rows = []
-    for plan in plans:
-        schedule = plan.schedule_in_zone
-        handled = book.handled_slot(plan.name)
-        due = schedule.latest_at_or_before(now)
-        overdue = due is not None and due > handled
-        following = due if overdue else schedule.next_after(max(now, handled))
-        last = book.last_run(plan.name)
-        running = book.running(plan.name)
-        rows.append({**plan.document(), "schedule_text": describe(plan.schedule),
-                     "next_run": following.isoformat(timespec="minutes") if plan.enabled else None,
-                     "overdue": overdue and plan.enabled, "running": running is not None,
-                     "last_run": last.public_dict() if last else None})
-    for problem in problems:
-        rows.append({"problem": problem})
-    return rows
-
-
 def list_plans(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     book = PlanBook(Engine(paths).catalog)
-    rows = plan_rows(book, datetime.now(timezone.utc))
+    overviews, problems = plan_overviews(book, datetime.now(timezone.utc))
+    rows = [overview.document() for overview in overviews] + [{"problem": problem} for problem in problems]
     presence = read_presence(paths.data_dir)
     if args.json:
         print(json.dumps({"agent": presence.__dict__ | {"state": presence.state.value} if presence else None,

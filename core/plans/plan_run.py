@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..catalog import CatalogError
 from ..jobs import Job, JobState, run_simultaneously
+from ..stores import driver_for
 from ..stores.excludes import ExcludeRules
 from .cadence import next_kind
 from .hooks import run_hook
@@ -52,7 +53,8 @@ class PlanOutcome:
 
 class PlanRunner:
     def __init__(self, engine: Engine, book: PlanBook, plan: Plan, trigger: str, slot: datetime | None = None, *,
-                 log: Callable[[str], None] = lambda line: None, cancel: threading.Event | None = None) -> None:
+                 log: Callable[[str], None] = lambda line: None, cancel: threading.Event | None = None,
+                 on_jobs: Callable[[list[Job]], None] = lambda jobs: None) -> None:
         self.engine = engine
         self.book = book
         self.plan = plan
@@ -61,6 +63,7 @@ class PlanRunner:
         self._log = log
         self.cancel = cancel or threading.Event()
         self.jobs: list[Job] = []
+        self._on_jobs = on_jobs  # told of the jobs before any of them runs (the console shows them)
 
     def run(self) -> PlanOutcome:
         plan = self.plan
@@ -73,6 +76,7 @@ class PlanRunner:
                 outcome.problems.append(f"{store}: {error}")
                 self._log(f"plan {plan.name}: {store}: {error}")
         self.jobs = outcome.jobs
+        self._on_jobs(list(outcome.jobs))
         env = {"STRONGROOM_PLAN": plan.name, "STRONGROOM_TRIGGER": self.trigger,
                "STRONGROOM_STORES": " ".join(plan.stores)}
         refusal = self._before(env)
@@ -92,9 +96,12 @@ class PlanRunner:
     def _job(self, store: str) -> Job:
         plan = self.plan
         incremental, why = next_kind(plan, self.engine.catalog, store)
+        # a plan's exclude rules are for its folder stores: its other stores are backed up whole, unremarked
+        takes_excludes = driver_for(self.engine.store(store).type).excludes
         options = self.engine.default_backup_options(
             incremental=incremental, target=Path(plan.target) if plan.target else None,
-            excludes=ExcludeRules(plan.excludes, plan.exclude_caches, plan.max_file_size),
+            excludes=ExcludeRules(plan.excludes, plan.exclude_caches, plan.max_file_size) if takes_excludes
+            else ExcludeRules(),
             **({"level": plan.level} if plan.level is not None else {}), **({"verify": False} if not plan.verify
                                                                              else {}))
         job = self.engine.backup_job(store, options, plan=plan.name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from ...core.store_overview import StoreOverview
@@ -9,8 +11,8 @@ from ...core.units import human_bytes, human_time
 from ..icons import state_icon
 from .table_model import ColumnsTableModel
 
-COLUMNS = ("Store", "Type", "Path", "Last backup", "Kind", "Result", "Size")
-NAME, TYPE, PATH, WHEN, KIND, RESULT, SIZE = range(len(COLUMNS))
+COLUMNS = ("Store", "Type", "Path", "Last backup", "Kind", "Result", "Size", "Next run")
+NAME, TYPE, PATH, WHEN, KIND, RESULT, SIZE, NEXT = range(len(COLUMNS))
 
 STORE_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -21,11 +23,19 @@ class StoresModel(ColumnsTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._rows: list[StoreOverview] = []
+        self._next: dict[str, tuple[str, datetime]] = {}  # store -> (plan, when)
 
     def set_overviews(self, overviews: list[StoreOverview]) -> None:
         self.beginResetModel()
         self._rows = list(overviews)
         self.endResetModel()
+
+    def set_next_runs(self, next_runs: dict[str, tuple[str, datetime]]) -> None:
+        """Each store's soonest scheduled run, from the plans."""
+        if next_runs != self._next:
+            self._next = dict(next_runs)
+            if self._rows:
+                self.dataChanged.emit(self.index(0, NEXT), self.index(len(self._rows) - 1, NEXT))
 
     def overview_at(self, row: int) -> StoreOverview | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
@@ -67,4 +77,7 @@ class StoresModel(ColumnsTableModel):
             return row.result
         if column == SIZE:
             return human_bytes(row.size) if row.size is not None else ""
+        if column == NEXT:
+            upcoming = self._next.get(row.store.name)
+            return f"{human_time(upcoming[1].isoformat())} ({upcoming[0]})" if upcoming else "not scheduled"
         return None

@@ -1,4 +1,5 @@
-"""The backup wizard: stores → destination → options → summary; Finish starts the jobs at once.
+"""The backup wizard: stores → destination → options → summary; Finish starts the jobs at once,
+or saves the same backup as a plan that runs on a schedule.
 
 The summary says which jobs will run at the same time (different store types never
 wait for each other) and which will queue behind a store-type mutex (a second store of
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QRadioButton, QSpinBox, QTextBrowser,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWizard, QWizardPage)
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QLineEdit, QRadioButton, QSpinBox, QTextBrowser,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget, QWizard, QWizardPage)
 
 from ...core.catalog import Store
 from ...core.engine import Engine
@@ -21,7 +22,11 @@ from ...core.jobs import BackupOptions
 from ...core.mutex import MutexStatus, mutex_name
 from ...core.store_overview import StoreOverview, store_overviews
 from ...core.stores import driver_for
+from ...core.plans.plan import DEFAULT_FULL_EVERY, Plan
+from ...core.plans.plan_book import PlanBook
 from ...core.units import human_bytes, human_time
+from ..messages import EXPECTED, error_text
+from ..schedule_editor import ScheduleEditor
 from .target_picker import FolderChoice, free_space_text
 
 STORE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -180,12 +185,77 @@ class SummaryPage(QWizardPage):
     def __init__(self, statuses) -> None:
         super().__init__()
         self.setTitle("Ready to back up")
-        self.setSubTitle("Start backup launches every job at once; each set is verified and recorded only when complete.")
+        self.setSubTitle("Start backup launches every job at once; each set is verified and recorded only when complete. "
+                         "Or save it as a plan that runs on a schedule.")
         self.statuses = statuses
         self.text = QTextBrowser(self)
         self.text.setObjectName("backupSummary")
+        self.now = QRadioButton("Start now", self)
+        self.now.setObjectName("startNow")
+        self.now.setChecked(True)
+        self.as_plan = QRadioButton("Save as a plan that runs by itself:", self)
+        self.as_plan.setObjectName("saveAsPlan")
+        self.plan_name = QLineEdit(self)
+        self.plan_name.setObjectName("wizardPlanName")
+        self.plan_name.setPlaceholderText("plan name, e.g. nightly")
+        self.schedule = ScheduleEditor(self)
+        self.full_every = QSpinBox(self)
+        self.full_every.setObjectName("wizardFullEvery")
+        self.full_every.setRange(1, 365)
+        self.full_every.setValue(DEFAULT_FULL_EVERY)
+        self.full_every.setMaximumWidth(120)
+        self.full_every.setSuffix(" runs")
+        self.full_every.setToolTip("the other runs take incremental sets (when Full was chosen, every set is full)")
+        self.plan_error = QLabel(self)
+        self.plan_error.setObjectName("wizardPlanError")
+        self.plan_error.setWordWrap(True)
+        self.plan_error.setStyleSheet("color: #c62828;")
+        self.plan_error.hide()
+        self.plan_box = QWidget(self)
+        plan_form = QFormLayout(self.plan_box)
+        plan_form.setContentsMargins(24, 0, 0, 0)
+        plan_form.addRow("Name:", self.plan_name)
+        plan_form.addRow("Runs:", self.schedule)
+        plan_form.addRow("Full set every:", self.full_every)
+        self.plan_box.setEnabled(False)
+        self.as_plan.toggled.connect(self._mode_changed)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.now)
+        layout.addWidget(self.as_plan)
+        layout.addWidget(self.plan_box)
+        layout.addWidget(self.plan_error)
+
+    def _mode_changed(self, as_plan: bool) -> None:
+        self.plan_box.setEnabled(as_plan)
+        self.plan_error.hide()
+        self.wizard().setButtonText(QWizard.WizardButton.FinishButton, "Save plan" if as_plan else "Start backup")
+
+    def plan(self) -> Plan:
+        wizard: BackupWizard = self.wizard()
+        options = wizard.options()
+        full_every = 1 if not options.incremental else self.full_every.value()
+        target = wizard.destination_page.choice.folder()
+        return Plan(name=self.plan_name.text().strip(), stores=tuple(store.name for store in
+                                                                      wizard.stores_page.chosen()),
+                    schedule=self.schedule.text(), full_every=full_every, level=options.level,
+                    verify=options.verify, target=str(Path(target).absolute()) if target else None)
+
+    def validatePage(self) -> bool:  # noqa: N802 (Qt naming)
+        """Save the plan (when that is the choice); a refusal is shown here and the wizard stays open."""
+        if not self.as_plan.isChecked():
+            return True
+        wizard: BackupWizard = self.wizard()
+        problem = self.schedule.problem()
+        if not problem:
+            try:
+                wizard.saved_plan = PlanBook(wizard.engine.catalog).add(self.plan())
+                return True
+            except EXPECTED as error:
+                problem = error_text(error)
+        self.plan_error.setText(problem)
+        self.plan_error.show()
+        return False
 
     def initializePage(self) -> None:  # noqa: N802 (Qt naming)
         wizard: BackupWizard = self.wizard()
@@ -227,6 +297,7 @@ class BackupWizard(QWizard):
         self.setObjectName("backupWizard")
         self.setWindowTitle("Back up stores")
         self.engine = engine
+        self.saved_plan: Plan | None = None  # set when Finish saved a plan instead of starting jobs
         settings = engine.settings
         self.stores_page = StoresPage(store_overviews(engine.catalog), preselected or set())
         self.destination_page = DestinationPage(engine.default_target)
@@ -236,7 +307,7 @@ class BackupWizard(QWizard):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Start backup")
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
-        self.resize(760, 540)
+        self.resize(760, 640)
 
     def options(self) -> BackupOptions:
         return BackupOptions(incremental=self.options_page.incremental.isChecked(),
