@@ -69,6 +69,8 @@ def test_an_agent_catches_up_a_missed_run_refuses_a_second_agent_and_picks_up_ne
         status = cli(home, "agent", "--status")
         assert status.returncode == 0 and f"the agent runs (pid {agent.pid}" in status.stdout
         assert "next: plan nightly at " in status.stdout
+        assert f"agent: the agent runs (pid {agent.pid} on " in cli(home, "locks").stdout
+        assert f"the agent runs (pid {agent.pid}" in cli(home, "plan", "list").stdout
 
         other = make_tree(tmp_path / "other", {"c.txt": "gamma"})
         cli(home, "store", "add", "other", "--type", "folder", str(other))

@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import datetime
 
+from ..agent.presence import read_presence
 from ..mutex.arrivals import clear_dead_waiters
 from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexStatus, break_record, mutex_status
 from ..paths import StrongroomPaths
@@ -56,12 +57,14 @@ def show(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     registry = MutexRegistry.for_directory(paths.lock_directory())
     if not args.watch:
         _print_status(registry.status(), as_json=args.json)
+        _print_agent(paths, as_json=args.json)
         return 0
     refreshes = 0
     while True:
         if not args.json:
             sys.stdout.write("\x1b[H\x1b[2J")  # home and clear: redraw in place
         _print_status(registry.status(), as_json=args.json)
+        _print_agent(paths, as_json=args.json)
         sys.stdout.flush()
         refreshes += 1
         if args.count and refreshes >= args.count:
@@ -74,6 +77,14 @@ def _print_status(statuses: list[MutexStatus], *, as_json: bool) -> None:
         print(json.dumps([status.public_dict() for status in statuses], indent=2))
         return
     print(render_status(statuses, now=time.time()))
+
+
+def _print_agent(paths: StrongroomPaths, *, as_json: bool) -> None:
+    """Who runs the plans (text only: the JSON stays a list of mutexes; `plan list --json` has the agent)."""
+    if as_json:
+        return
+    presence = read_presence(paths.data_dir)
+    print(f"agent: {presence.describe()}" if presence is not None else "agent: none has run for this home")
 
 
 def render_status(statuses: list[MutexStatus], *, now: float) -> str:
