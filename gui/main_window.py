@@ -228,13 +228,12 @@ class MainWindow(QMainWindow):
         return wizard
 
     def _backup_wizard_done(self, wizard: BackupWizard) -> None:
-        if wizard.saved_plan is not None:
-            self.plans.refresh()
-            self.top_tabs.setCurrentWidget(self.plans_view)
-            self.statusBar().showMessage(f"Plan {wizard.saved_plan.name} saved: {self.plans_view.charge.text()}",
-                                         15000)
+        if wizard.saved_plan is None:
+            self.start_backups(wizard.jobs())
             return
-        self.start_backups(wizard.jobs())
+        self.plans.refresh()
+        self.top_tabs.setCurrentWidget(self.plans_view)
+        self.statusBar().showMessage(f"Plan {wizard.saved_plan.name} saved. {self.plans_view.charge.text()}", 15000)
 
     def open_restore_wizard(self, store_name: str | None = None) -> RestoreWizard:
         if store_name is None:

@@ -132,9 +132,9 @@ def test_with_an_agent_running_the_console_leaves_the_schedule_to_it(console, en
     assert f"Plans run by the agent (pid {me.pid}" in console.plans_view.charge.text()
     assert "next: nightly at" in console.plans_view.charge.text()
     overdue(engine, "nightly")
-    qtbot.wait(300)  # event processing only: the console has stopped scheduling (asserted below)
-    assert console.plans.host._loop is None
-    assert console.manager.jobs == {}
+    console.plans.host.check()
+    qtbot.waitUntil(lambda: not console.plans.host.hosting)  # the console's own loop has ended
+    assert console.manager.jobs == {} and PlanBook(engine.catalog).last_run("nightly") is None
 
 
 def test_run_now_starts_the_plan_s_jobs_in_the_console(console, engine, qtbot, tmp_path):
