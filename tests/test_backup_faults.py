@@ -46,6 +46,32 @@ def test_a_cancelled_backup_leaves_no_set_no_temporary_file_and_no_held_mutex(en
     assert engine.catalog.get_job(job.id).state == "cancelled"
 
 
+def test_a_cancel_while_the_last_frames_are_compressed_does_not_wait_for_them(tmp_path: Path) -> None:
+    """At level 19 the queued batches take seconds; a cancelled job (the agent stopping) must not wait."""
+    from strongroom.core.archive import Entry
+    from strongroom.core.archive.manifest import SetInfo
+
+    class Cancelled(Exception):
+        pass
+
+    compressing_when_asked = []
+
+    def check() -> None:
+        compressing_when_asked.append(writer._pipe._thread.is_alive())
+        raise Cancelled
+
+    path = tmp_path / "set.tar.zst"
+    with SetWriter(path, set_id="s", level=19, threads=2, check_cancelled=check) as writer:
+        for number in range(4):
+            data = os.urandom(3 << 20)
+            writer.add_bytes(Entry(path=f"f{number}", type="file", mode=0o644, mtime_ns=0, size=len(data)), data)
+        with pytest.raises(Cancelled):
+            writer.finish(SetInfo(set_id="s", store="docs", store_type="folder", kind="full", parent=None,
+                                  created="2026-12-02T00:00:00.000Z", source="/x", compression_level=19, notes=()))
+    assert compressing_when_asked == [True]  # the cancel was heard while the compressor still had work
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_missing_store_path_fails_with_its_name(engine, docs: Path) -> None:
     docs.rename(docs.with_name("moved"))
     job = run_backup(engine)

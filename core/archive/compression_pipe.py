@@ -19,6 +19,9 @@ import zstandard
 
 DEPTH = 8  # batches of up to a MiB waiting to be compressed
 _POLL = 0.5
+# An abort waits this long for the compressor to notice; a slow level (19 on a 4 MiB batch takes seconds) is
+# left to end on its own: its file is being removed, and its next write to it fails and ends the thread.
+_ABORT_WAIT = 1.0
 
 
 class CompressionPipe:
@@ -42,10 +45,16 @@ class CompressionPipe:
         """Take back the frame being written: the file is cut back to where it started."""
         self._put(("rollback", None))
 
-    def drain(self) -> None:
-        """Wait until everything queued is compressed and written; raise what went wrong there."""
+    def drain(self, check: Callable[[], None] = lambda: None) -> None:
+        """Wait until everything queued is compressed and written; raise what went wrong there.
+
+        ``check`` is called while waiting and may raise (a cancel): at a slow level the last
+        batches take seconds, and a cancelled job must not wait for them.
+        """
         self._put(("stop", None))
-        self._thread.join()
+        while self._thread.is_alive():
+            check()
+            self._thread.join(_POLL / 5)
         if self._error is not None:
             raise self._error
 
@@ -61,7 +70,7 @@ class CompressionPipe:
             self._queue.put(("stop", None), timeout=_POLL)
         except queue.Full:
             pass
-        self._thread.join(30)
+        self._thread.join(_ABORT_WAIT)
 
     def _put(self, item: tuple[str, bytes | None]) -> None:
         while True:

@@ -132,8 +132,10 @@ class SetWriter:
     """Writes one set file. Use as a context manager; call ``finish`` to keep it."""
 
     def __init__(self, path: Path, *, set_id: str, level: int = 3, threads: int = 0,
-                 frame_target: int = FRAME_TARGET, permissions: SetPermissions = PRIVATE) -> None:
+                 frame_target: int = FRAME_TARGET, permissions: SetPermissions = PRIVATE,
+                 check_cancelled: Callable[[], None] = lambda: None) -> None:
         self.path = path
+        self._check_cancelled = check_cancelled  # may raise while finish waits for the compressor
         self.set_id = set_id
         self.frame_target = frame_target
         self.permissions = permissions
@@ -302,7 +304,7 @@ class SetWriter:
             end_frame = self._frame_index
             self._write(tar_format.END_OF_ARCHIVE)  # in a frame of its own, so every member frame ends whole
             self._end_frame()
-            self._pipe.drain()
+            self._pipe.drain(self._check_cancelled)
             offsets = self._pipe.frame_offsets
             start, end_offset = offsets[end_frame + 1], offsets[end_frame]
             section = self._manifest.finish(info, start, end_offset)

@@ -17,7 +17,7 @@ from ..plans.plan import DEFAULT_HOOK_TIMEOUT, Hook, Plan
 from ..plans.overview import plan_overviews
 from ..plans.plan_book import PlanBook, Trigger, parse_time
 from ..plans.plan_run import PlanRunner
-from ..plans.schedule import describe
+from ..plans.schedule import describe, zone_named
 from .backup import print_outcome
 from .usage import count, level, positive_seconds, size
 
@@ -188,7 +188,8 @@ def list_plans(args: argparse.Namespace, paths: StrongroomPaths) -> int:
         elif row["running"]:
             next_text = "running now"
         else:
-            at = _when(parse_time(row["next_run"]), None)
+            at = parse_time(row["next_run"]).astimezone(zone_named(row["timezone"]) if row["timezone"] else None) \
+                .strftime("%Y-%m-%d %H:%M %Z")
             next_text = f"overdue since {at}" if row["overdue"] else f"next {at}"
         print(f"{row['name']}  [{', '.join(row['stores'])}]  {row['schedule_text']}  — {next_text}; {last_text}")
     _say_who_runs(paths)

@@ -138,7 +138,7 @@ class BackupJob(Job):
         """
         permissions = SHARED_WITH_GROUP if self.engine.paths.lock_scope == "machine" else PRIVATE
         with SetWriter(set_path, set_id=set_id, level=self.options.level, threads=self.options.threads,
-                       permissions=permissions) as writer:
+                       permissions=permissions, check_cancelled=self.check_cancelled) as writer:
             excluder = self._excluder(driver)
             session = _Session(self, writer, parent, set_path.parent, excluder)
             with self.hold_store():
