@@ -43,15 +43,23 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from soak_faults import (CLI, DAMAGE, HOSTILE, Fault, damaged_set, file_size_limit, hostile_set,  # noqa: E402
                          mount_tmpfs, read_only_target, tiny_filesystem, unmount)
+from soak_checks import manifest_state  # noqa: E402
 from soak_hostile import HostileUser  # noqa: E402
 from soak_world import FOLDER_STORES, SQLITE_STORES, World  # noqa: E402
 
+from strongroom.core.archive import ArchiveError  # noqa: E402
+from strongroom.core.archive.reader import open_for_reading  # noqa: E402
 from strongroom.core.engine import Engine  # noqa: E402
 from strongroom.core.paths import resolve_paths  # noqa: E402
 from strongroom.core.restore import RestoreOptions  # noqa: E402
+from strongroom.core.retention.policy import RetentionPolicy  # noqa: E402
+from strongroom.core.retention.prune import prune  # noqa: E402
 
 STORES = FOLDER_STORES + SQLITE_STORES
 KILL_SHARE = 0.25
+PRUNE_KEEP = 6  # sets kept per store by each prune run (besides chains and the newest)
+GONE = ("does not exist", "is being deleted", "there is no backup set",  # a job on a set pruned meanwhile
+        "is neither a backup set id nor a set file")
 WAIT = "300"  # seconds a job may wait for its mutex
 
 
@@ -75,6 +83,7 @@ class Soak:
         self.lock = threading.Lock()
         self.tally: collections.Counter[str] = collections.Counter()
         self.restores: list[tuple[str, Path]] = []  # (set id, destination) of successful restores
+        self.restored_states: dict[Path, dict | None] = {}  # destination -> its set's state when restored
         self.killed_restores: list[tuple[str, str, Path]] = []  # (store, set id, destination)
         self.killed_pids: list[int] = []
         self.faults: list[Fault] = []
@@ -158,9 +167,8 @@ class Soak:
                     self.done_with(record)
                 self.count(f"thread restore {state}")
                 if state.startswith("succeeded"):
-                    with self.lock:
-                        self.restores.append((record.id, destination))
-                else:
+                    self.restored(record.id, destination)
+                elif not self.pruned_meanwhile(record.id, job.error or ""):
                     self.count("unexpected job failures")
                     print(f"  restore of {record.id} failed: {job.error}", file=sys.stderr)
             else:
@@ -173,7 +181,7 @@ class Soak:
                 finally:
                     self.done_with(record)
                 self.count(f"thread verify {state}")
-                if not state.startswith("succeeded"):
+                if not state.startswith("succeeded") and not self.pruned_meanwhile(record.id, job.error or ""):
                     self.count("unexpected job failures")
                     print(f"  verify of {record.id} failed: {job.error}", file=sys.stderr)
 
@@ -221,11 +229,55 @@ class Soak:
             state = "succeeded" if process.returncode == 0 else f"exit {process.returncode}"
             self.count(f"process {operation} {state}")
             if process.returncode != 0:
-                self.count("unexpected job failures")
-                print(f"  {' '.join(args)} failed: {output.strip()[-300:]}", file=sys.stderr)
+                if record is None or not self.pruned_meanwhile(record.id, output):
+                    self.count("unexpected job failures")
+                    print(f"  {' '.join(args)} failed: {output.strip()[-300:]}", file=sys.stderr)
             elif destination is not None:
-                with self.lock:
-                    self.restores.append((record.id, destination))
+                self.restored(record.id, destination)
+
+    def restored(self, set_id: str, destination: Path) -> None:
+        """A successful restore, with its set's state read now (a prune may remove the set before the checks)."""
+        try:
+            state = manifest_state(self.engine, set_id)
+        except Exception:  # noqa: BLE001 - pruned in between: the checks compare with every known state
+            state = None
+        with self.lock:
+            self.restores.append((set_id, destination))
+            self.restored_states[destination] = state
+
+    def pruned_meanwhile(self, set_id: str, error: str) -> bool:
+        """A restore or verify refused because a prune removed its set after it was picked: not a failure."""
+        # "being deleted": a prune held the set alone (it may have been killed before removing it)
+        if "is being deleted" in error or (any(words in error for words in GONE)
+                                           and set_id not in {s.id for s in self.engine.catalog.list_sets()}):
+            self.count("jobs on a set pruned meanwhile (refused cleanly)")
+            return True
+        return False
+
+    def prune_worker(self) -> None:
+        """Prunes alongside everything else, in this process and as killed and unkilled CLI runs."""
+        rng = random.Random(self.seed + 11)
+        while time.monotonic() < self.deadline:
+            self.world.stop.wait(rng.uniform(1.5, 3.5))  # a pace, not a synchronisation
+            if rng.random() < 0.5:
+                report = prune(self.engine, overrides=RetentionPolicy(keep_last=PRUNE_KEEP))
+                self.count("prune runs (thread)")
+                self.count("sets pruned", report.removed)
+                continue
+            process = subprocess.Popen([*CLI, "--home", str(self.home), "prune", "--keep-last", str(PRUNE_KEEP)],
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            kill = rng.random() < KILL_SHARE * 2
+            try:
+                output, _ = process.communicate(timeout=rng.uniform(0.1, 0.8) if kill else 600)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+                process.communicate(timeout=60)
+                self.count("prune runs killed")
+                continue
+            self.count("prune runs (process)")
+            if process.returncode != 0:
+                self.count("unexpected job failures")
+                print(f"  prune failed: {output.strip()[-300:]}", file=sys.stderr)
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -283,9 +335,14 @@ class Soak:
             self.busy_sets.add(record.id)
             self.busy_stores.add(record.store)
         try:
-            for fault in damaged_set(self.home, self.lock_dir, record, kind, self.scratch("damaged"), rng):
+            # A shared lock on the set, as a restore takes: a prune leaves the set alone meanwhile.
+            with open_for_reading(Path(record.path)):
+                faults = damaged_set(self.home, self.lock_dir, record, kind, self.scratch("damaged"), rng)
+            for fault in faults:
                 if fault is not None:
                     self.record(fault)
+        except ArchiveError:  # pruned after it was chosen
+            self.count("damage skipped: set pruned meanwhile")
         finally:
             with self.lock:
                 self.busy_sets.discard(record.id)
@@ -311,6 +368,7 @@ class Soak:
         workers += [threading.Thread(target=self.process_worker, args=(n,), name=f"process worker {n}", daemon=True)
                     for n in range(processes)]
         workers.append(threading.Thread(target=self.fault_worker, name="faults", daemon=True))
+        workers.append(threading.Thread(target=self.prune_worker, name="prune", daemon=True))
         workers.append(threading.Thread(target=self.hostile.worker, args=(self.deadline,), name="hostile user's root",
                                         daemon=True))
         self.hostile.start()
@@ -324,6 +382,8 @@ class Soak:
         self.world.stop.set()
         writer.join(120)
         self.hostile.stop()
+        # what killed prunes left is deleted by the next prune (which keeps what the last one kept)
+        prune(self.engine, overrides=RetentionPolicy(keep_last=PRUNE_KEEP))
 
 
 def main() -> int:

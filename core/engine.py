@@ -21,6 +21,8 @@ from .paths import StrongroomPaths
 from .restore import RestoreOptions
 from .settings import Settings, load_settings
 from .stores import StoreError, driver_for
+from .retention.policy import RetentionPolicy
+from .retention.removal import finish_deletions
 from .stores.excludes import ExcludeRules
 
 
@@ -76,6 +78,14 @@ class Engine:
         saved = self.catalog.store_excludes(name)
         return ExcludeRules() if saved is None else ExcludeRules.from_document(saved, f"store {name}")
 
+    def store_retention(self, name: str) -> RetentionPolicy:
+        """Which sets of a store made by hand prune keeps (RetentionError when the saved policy is damaged)."""
+        saved = self.catalog.store_retention(name)
+        return RetentionPolicy() if saved is None else RetentionPolicy.from_document(saved, f"store {name}")
+
+    def set_store_retention(self, name: str, policy: RetentionPolicy) -> None:
+        self.catalog.set_store_retention(name, policy.checked().document() if policy else None)
+
     def set_store_excludes(self, name: str, rules: ExcludeRules) -> None:
         store = self.store(name)
         if rules and not driver_for(store.type).excludes:
@@ -108,7 +118,8 @@ class Engine:
             return True
 
         removed = remove_stale_partials(folder, keep=catalogued)
-        return sum(1 for path in completed if path.name.endswith(SET_SUFFIX)), len(removed)
+        deleted = finish_deletions(self.catalog, str(folder))  # files of sets a killed prune had removed
+        return sum(1 for path in completed if path.name.endswith(SET_SUFFIX)), len(removed) + deleted
 
     def load_manifest(self, record: SetRecord) -> SetManifest:
         """A set's manifest (from its sidecar when intact, else from inside the set)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import fcntl
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -36,9 +37,14 @@ class NotTheSetWritten(DamagedSet):
     """A set file whose size or manifest is not what the catalog recorded: replaced or edited since."""
 
 
-def open_for_reading(path: Path) -> BinaryIO:
+def open_for_reading(path: Path, *, shared_lock: bool = True) -> BinaryIO:
+    """A set file opened for reading, with a shared lock on it: a prune does not delete a set being read
+    (it skips one it cannot lock alone), and a set a prune is deleting is not started on.
+
+    The manifest's blocks are read through handles of their own, opened without the lock:
+    a browsed manifest (the restore wizard's tree) does not keep a set from being pruned."""
     try:
-        return open_regular(path)
+        fh = open_regular(path)
     except NotARegularFile as error:
         raise ArchiveError(f"{path} is {error.strerror}: a set file is a regular file — remove what stands "
                            "there or restore the set from a copy") from None
@@ -49,6 +55,17 @@ def open_for_reading(path: Path) -> BinaryIO:
         raise ArchiveError(f"{path} is a folder, not a set file") from None
     except OSError as error:
         raise ArchiveError(f"cannot read the set file {path} ({error.strerror}): check its permissions") from None
+    if not shared_lock:
+        return fh
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise ArchiveError(f"the set file {path} is being deleted (by a prune or 'sets delete'): choose another "
+                           "set") from None
+    except OSError:
+        pass  # a file system without flock: reading goes on unguarded
+    return fh
 
 
 class SetReader:
@@ -132,7 +149,7 @@ class SetReader:
             head = read_head(self._fh, self.trailer_offset, limit, f"inside {self.path}")
             path, end = self.path, self.trailer_offset
             return parse_manifest(head, f"inside {self.path}",
-                                  lambda start: BlockSource(lambda: open_for_reading(path), start, end - start,
+                                  lambda start: BlockSource(lambda: open_for_reading(path, shared_lock=False), start, end - start,
                                                             str(path)))
         if tag == MANIFEST_TAG:
             try:

@@ -161,6 +161,7 @@ class Catalog:
         with self.connect() as connection:
             connection.execute("DELETE FROM stores WHERE name = ?", (name,))
             connection.execute("DELETE FROM store_excludes WHERE store = ?", (name,))
+            connection.execute("DELETE FROM store_retention WHERE store = ?", (name,))
         return store
 
     # -- sets -----------------------------------------------------------------------------
@@ -215,7 +216,63 @@ class Catalog:
 
     def mark_verified(self, set_id: str, when: str | None = None) -> None:
         with self.connect() as connection:
-            connection.execute("UPDATE sets SET verified = ? WHERE id = ?", (when or now_text(), set_id))
+            connection.execute("UPDATE sets SET verified = ?, damaged = NULL WHERE id = ?", (when or now_text(), set_id))
+
+    def mark_damaged(self, set_id: str, reason: str) -> None:
+        with self.connect() as connection:
+            connection.execute("UPDATE sets SET damaged = ? WHERE id = ?", (f"{now_text()}: {reason}"[:2000], set_id))
+
+    def remove_sets(self, records: list[SetRecord], files: dict[str, list[str]]) -> None:
+        """Forget sets and note their files as to be deleted, in one transaction (the commit point of a
+        deletion: no record is left pointing at a file that is gone, and no file is forgotten)."""
+        with self.connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                for record in records:
+                    connection.execute("DELETE FROM sets WHERE id = ?", (record.id,))
+                    for path in files[record.id]:
+                        connection.execute("INSERT OR REPLACE INTO pending_deletions VALUES (?, ?, ?)",
+                                           (path, record.id, now_text()))
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def pending_deletions(self, folder: str | None = None) -> list[str]:
+        """Files of removed sets still to delete (all, or those in ``folder``)."""
+        with self.connect() as connection:
+            rows = connection.execute("SELECT path FROM pending_deletions ORDER BY path").fetchall()
+        paths = [row["path"] for row in rows]
+        return [path for path in paths if folder is None or os.path.dirname(path) == folder]
+
+    def deletion_done(self, path: str) -> None:
+        with self.connect() as connection:
+            connection.execute("DELETE FROM pending_deletions WHERE path = ?", (path,))
+
+    def set_plans(self) -> dict[str, str]:
+        """Set id -> the plan whose job made it (sets made by hand are not in it)."""
+        with self.connect() as connection:
+            rows = connection.execute("SELECT set_id, plan FROM jobs WHERE set_id IS NOT NULL AND plan IS NOT NULL")
+            return {row["set_id"]: row["plan"] for row in rows}
+
+    def store_retention(self, name: str) -> dict | None:
+        with self.connect() as connection:
+            row = connection.execute("SELECT policy FROM store_retention WHERE store = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return json.loads(row["policy"])
+        except ValueError:
+            return {"damaged": True}
+
+    def set_store_retention(self, name: str, policy: dict | None) -> None:
+        self.get_store(name)
+        with self.connect() as connection:
+            if policy is None:
+                connection.execute("DELETE FROM store_retention WHERE store = ?", (name,))
+            else:
+                connection.execute("INSERT INTO store_retention VALUES (?, ?) ON CONFLICT(store) DO UPDATE SET "
+                                   "policy = excluded.policy", (name, json.dumps(policy)))
 
     # -- jobs -----------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ class SetRecord:
     manifest_sha256: str
     verified: str | None = None
     store_bytes: int | None = None  # the store's size at this point in time; None in sets recorded before it
+    damaged: str | None = None  # why its last verify failed (None: not known to be damaged)
 
     @property
     def size_of_store(self) -> int:
@@ -55,7 +56,7 @@ class SetRecord:
     def public_dict(self) -> dict:
         return {key: getattr(self, key) for key in ("id", "store", "store_type", "kind", "parent", "created",
                                                     "path", "files", "bytes", "stored_bytes", "verified",
-                                                    "store_bytes")}
+                                                    "store_bytes", "damaged")}
 
 
 @dataclass

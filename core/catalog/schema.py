@@ -62,7 +62,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_by_state ON jobs(state);
     """,
     # 5: plans (saved, scheduled backups), each run of one, the plan that started each job; each store's
-    # exclude rules, and what each job left out
+    # exclude rules, and what each job left out; retention: each store's policy, sets whose verify failed,
+    # and the files of removed sets not yet deleted (a prune killed half-way)
     """
     CREATE TABLE plans (
         name TEXT PRIMARY KEY,
@@ -91,6 +92,16 @@ MIGRATIONS: tuple[str, ...] = (
         rules TEXT NOT NULL
     );
     ALTER TABLE jobs ADD COLUMN excluded TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE sets ADD COLUMN damaged TEXT;
+    CREATE TABLE store_retention (
+        store TEXT PRIMARY KEY,
+        policy TEXT NOT NULL
+    );
+    CREATE TABLE pending_deletions (
+        path TEXT PRIMARY KEY,
+        set_id TEXT NOT NULL,
+        since TEXT NOT NULL
+    );
     """,
 )
 

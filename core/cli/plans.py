@@ -18,7 +18,9 @@ from ..plans.overview import plan_overviews
 from ..plans.plan_book import PlanBook, Trigger, parse_time
 from ..plans.plan_run import PlanRunner
 from ..plans.schedule import describe, zone_named
+from ..retention.policy import RetentionPolicy
 from .backup import print_outcome
+from .prune import add_retention_options, retention_from
 from .usage import count, level, positive_seconds, size
 
 
@@ -76,7 +78,9 @@ def _plan_options(parser: argparse.ArgumentParser, *, new: bool) -> None:
                         help="run COMMAND after the backup, whatever its result (in STRONGROOM_RESULT)")
     parser.add_argument("--command-timeout", type=positive_seconds, metavar="S",
                         help=f"seconds each command may take (default {DEFAULT_HOOK_TIMEOUT:g})")
+    add_retention_options(parser)
     if not new:
+        parser.add_argument("--no-retention", action="store_true", help="no policy: keep every set the plan made")
         parser.add_argument("--verify", action="store_const", const=True, dest="verify", help="verify sets again")
         parser.add_argument("--no-excludes", action="store_true", help="drop every exclude pattern, CACHEDIR.TAG "
                                                                        "and size rule")
@@ -111,6 +115,11 @@ def _changes(args: argparse.Namespace, plan: Plan | None) -> dict:
             + tuple(Hook(command, timeout or DEFAULT_HOOK_TIMEOUT, True) for command in args.before_optional or ())
     if args.after:
         changes["after"] = tuple(Hook(command, timeout or DEFAULT_HOOK_TIMEOUT) for command in args.after)
+    retention = retention_from(args)
+    if getattr(args, "no_retention", False):
+        changes["retention"] = RetentionPolicy()
+    elif retention:
+        changes["retention"] = plan.retention.overridden(retention) if plan is not None else retention
     if timeout is not None and plan is not None:
         for kind in ("before", "after"):
             if kind not in changes:

@@ -14,12 +14,18 @@ from ..jobs import JobState
 from ..paths import StrongroomPaths
 from ..stores import StoreError
 from ..units import human_bytes
+from .prune import delete_sets
+from .usage import UsageError
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    sets = commands.add_parser("sets", help="list backup sets", description="List the backup sets, oldest first.")
-    sets.add_argument("name", nargs="?", metavar="NAME", help="only the sets of this store")
+    sets = commands.add_parser("sets", help="list backup sets, or delete some",
+                               description="List the backup sets, oldest first ('sets [NAME]'), or delete sets "
+                                           "('sets delete SET_ID... [--force]'): a set that incrementals stand on "
+                                           "is refused unless --force, which deletes them too.")
+    sets.add_argument("words", nargs="*", metavar="NAME | delete SET_ID...")
     sets.add_argument("--json", action="store_true")
+    sets.add_argument("--force", action="store_true", help="with delete: also delete the sets that stand on these")
     sets.set_defaults(handler=list_sets)
     browse = commands.add_parser("browse", help="list what a backup set holds",
                                  description="List the files, folders and links of a set's point in time: all of "
@@ -42,6 +48,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def list_sets(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     engine = Engine(paths)
+    if len(args.words) > 1 and args.words[0] == "delete":
+        return delete_sets(engine, args.words[1:], args.force)
+    if len(args.words) > 1:
+        raise UsageError("give one store NAME, or 'delete SET_ID...'")
+    args.name = args.words[0] if args.words else None
+    if args.force:
+        raise UsageError("--force goes with 'sets delete SET_ID'")
     records = engine.catalog.list_sets(args.name)
     if args.name and not records:
         engine.store(args.name)  # an unknown name gets the catalog's message

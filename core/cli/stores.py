@@ -9,6 +9,7 @@ from ..engine import Engine
 from ..paths import StrongroomPaths
 from ..stores import StoreError, driver_names
 from .backup import add_exclude_options, exclude_rules
+from .prune import add_retention_options, retention_from
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -28,6 +29,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_exclude_options(rules)
     rules.add_argument("--none", action="store_true", help="leave nothing out")
     rules.set_defaults(handler=set_excludes)
+    keep = actions.add_parser("retention", help="set which sets made by hand 'prune' keeps",
+                              description="Replace the retention policy of a store's sets made by hand (sets a plan "
+                                          "made follow the plan's policy). None given: show it.")
+    keep.add_argument("name", metavar="NAME")
+    add_retention_options(keep)
+    keep.add_argument("--none", action="store_true", help="no policy: prune keeps every set made by hand")
+    keep.set_defaults(handler=set_retention)
     listing = actions.add_parser("list", help="list the stores")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=list_stores)
@@ -48,6 +56,18 @@ def add_store(args: argparse.Namespace, paths: StrongroomPaths) -> int:
             raise
     print(f"added {store.type} store {store.name!r} at {store.path}"
           + (f"; it leaves out {rules.describe()}" if rules else ""))
+    return 0
+
+
+def set_retention(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    engine = Engine(paths)
+    policy = retention_from(args)
+    engine.store(args.name)
+    if not policy and not args.none:
+        print(f"store {args.name!r}: {engine.store_retention(args.name).describe()}")
+        return 0
+    engine.set_store_retention(args.name, policy)
+    print(f"store {args.name!r}: {policy.describe()} (sets made by hand; 'strongroom prune' applies it)")
     return 0
 
 

@@ -50,6 +50,8 @@ class VerifyJob(Job):
         report = verify_set(self.path, on_data, expected)
         self.report = report
         if not report.ok:
+            if self.set_record is not None:  # a damaged set no longer counts toward retention (prune)
+                self.engine.catalog.mark_damaged(self.set_record.id, report.summary())
             raise ArchiveError(report.summary())
         if self.set_record is not None:
             self.engine.catalog.mark_verified(self.set_record.id)

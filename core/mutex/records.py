@@ -30,7 +30,7 @@ MAX_TEXT = 256
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
-OPERATIONS = ("backup", "restore", "verify", "hold")
+OPERATIONS = ("backup", "restore", "verify", "hold", "prune")
 
 
 class MalformedRecord(ValueError):

@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 
 from ..catalog.records import STORE_NAME, CatalogError, check_store_name
+from ..retention.policy import RetentionError, RetentionPolicy
 from .schedule import Schedule, ScheduleError, zone_named
 
 DEFAULT_FULL_EVERY = 7  # a full set every 7th run: a week of daily incrementals per chain
@@ -59,6 +60,7 @@ class Plan:
     before: tuple[Hook, ...] = ()
     after: tuple[Hook, ...] = ()
     enabled: bool = True
+    retention: RetentionPolicy = RetentionPolicy()  # pruned after each run when set
 
     def check(self) -> Plan:
         """This plan, every field checked (PlanError names what is wrong); friendly schedules become cron."""
@@ -96,6 +98,12 @@ class Plan:
         if not isinstance(self.excludes, tuple) or len(self.excludes) > MAX_PATTERNS or not all(
                 isinstance(pattern, str) and pattern.strip() and "\0" not in pattern for pattern in self.excludes):
             raise PlanError(f"{where}: excludes must be non-empty patterns (at most {MAX_PATTERNS})")
+        if not isinstance(self.retention, RetentionPolicy):
+            raise PlanError(f"{where}: the retention policy is malformed")
+        try:
+            self.retention.checked()
+        except RetentionError as error:
+            raise PlanError(f"{where}: {error}") from None
         for kind in ("before", "after"):
             hooks = getattr(self, kind)
             if not isinstance(hooks, tuple) or not all(isinstance(hook, Hook) for hook in hooks):
@@ -112,6 +120,7 @@ class Plan:
         values = asdict(self)
         values["stores"] = list(self.stores)
         values["excludes"] = list(self.excludes)
+        values["retention"] = self.retention.document()
         return values
 
     @classmethod
@@ -130,8 +139,9 @@ class Plan:
             values["excludes"] = tuple(values.get("excludes", ()))
             for kind in ("before", "after"):
                 values[kind] = tuple(Hook(**hook) for hook in values.get(kind, ()))
+            values["retention"] = RetentionPolicy.from_document(values.get("retention", {}), f"plan {name}")
             plan = cls(**values)
-        except TypeError as error:
+        except (TypeError, RetentionError) as error:
             raise PlanError(f"the stored plan {name} is damaged ({error}): remove it and add it again") from None
         if plan.name != name:
             raise PlanError(f"the stored plan {name} names itself {plan.name!r}: remove it and add it again")

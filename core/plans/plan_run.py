@@ -86,6 +86,8 @@ class PlanRunner:
         elif outcome.jobs:
             run_simultaneously(outcome.jobs, cancel=self.cancel)
         self._after(outcome, env)
+        if plan.retention and not self.cancel.is_set():
+            self._prune()
         detail = "; ".join([*outcome.problems, *(f"{job.store_name}: {job.error}" for job in outcome.jobs
                                                  if job.error)])
         outcome.run = self.book.finish_run(outcome.run, outcome.state.value, detail)
@@ -107,6 +109,18 @@ class PlanRunner:
         job = self.engine.backup_job(store, options, plan=plan.name)
         job.log(f"started by plan {plan.name} ({self.trigger}): {why}")
         return job
+
+    def _prune(self) -> None:
+        """Apply the plan's retention policy to the sets it made (a failure is logged, never the run's)."""
+        from ..retention.prune import prune  # the plan's own module must not need the whole of retention
+
+        try:
+            report = prune(self.engine, plan=self.plan.name, log=self._log, cancel=self.cancel)
+        except Exception as error:  # noqa: BLE001 - a prune that fails leaves the sets; the backup stands
+            self._log(f"plan {self.plan.name}: pruning failed ({error}); no set was removed by it")
+            return
+        self._log(f"plan {self.plan.name}: pruned {report.removed} set(s) ({self.plan.retention.describe()}), "
+                  f"{report.freed} bytes freed")
 
     def _to_jobs(self, line: str) -> None:
         self._log(f"plan {self.plan.name}: {line}")
