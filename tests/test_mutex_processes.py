@@ -141,6 +141,8 @@ import sys, time
 from strongroom.core.mutex import LockDirectory, MutexOwner, MutexRegistry
 registry = MutexRegistry(LockDirectory(sys.argv[1]))
 store_type, name, log = sys.argv[2], sys.argv[3], sys.argv[4]
+print("ready", flush=True)
+sys.stdin.readline()  # every process starts at once, so that the two types' turns are taken side by side
 with open(log, "a") as out:
     for n in range(15):
         with registry.acquire(store_type, MutexOwner(f"{name}-{n}", "backup", name), timeout=60):
@@ -155,9 +157,15 @@ def test_many_processes_on_two_types_never_overlap_within_a_type(home, tmp_path)
     logs = {"folder": tmp_path / "folder.log", "sqlite": tmp_path / "sqlite.log"}
     processes = [
         subprocess.Popen([sys.executable, "-c", LOOP, str(home / "locks"), store_type, f"{store_type}{n}",
-                          str(logs[store_type])], stderr=subprocess.PIPE, text=True)
+                          str(logs[store_type])], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
         for n in range(3) for store_type in logs
     ]
+    for process in processes:
+        assert process.stdout.readline() == "ready\n"
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
     for process in processes:
         _, err = process.communicate(timeout=120)
         assert process.returncode == 0, err

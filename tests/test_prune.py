@@ -258,3 +258,21 @@ def test_a_set_being_read_keeps_the_chain_it_stands_on_through_a_prune(engine, t
         left = [record.id for record in engine.catalog.list_sets()]
     assert left[:2] == ids[:2]  # the set being read, and the full set it stands on
     assert ids[2] not in left
+
+
+def test_plan_commands_save_and_drop_a_retention_policy_and_status_ages(home, tmp_path) -> None:
+    tree = make_tree(tmp_path / "t", {"a": "a"})
+    cli(home, "store", "add", "t", "--type", "folder", str(tree))
+    added = cli(home, "plan", "add", "p", "--store", "t", "--schedule", "hourly", "--keep-last", "24",
+                "--keep-daily", "7", "--warn-after", "3H", "--critical-after", "1d")
+    assert added.returncode == 0, added.stderr
+    (row,) = json.loads(cli(home, "plan", "list", "--json").stdout)["plans"]
+    assert (row["retention"], row["warn_after"], row["critical_after"]) == ({"keep_last": 24, "keep_daily": 7},
+                                                                            "3H", "1d")
+    assert cli(home, "plan", "edit", "p", "--keep-weekly", "4").returncode == 0
+    (row,) = json.loads(cli(home, "plan", "list", "--json").stdout)["plans"]
+    assert row["retention"] == {"keep_last": 24, "keep_daily": 7, "keep_weekly": 4}
+    assert cli(home, "plan", "edit", "p", "--no-retention").returncode == 0
+    assert json.loads(cli(home, "plan", "list", "--json").stdout)["plans"][0]["retention"] == {}
+    bad = cli(home, "plan", "add", "q", "--store", "t", "--schedule", "hourly", "--keep-within", "soon")
+    assert bad.returncode == 1 and "'soon' is not a duration" in bad.stderr

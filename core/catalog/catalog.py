@@ -162,6 +162,7 @@ class Catalog:
             connection.execute("DELETE FROM stores WHERE name = ?", (name,))
             connection.execute("DELETE FROM store_excludes WHERE store = ?", (name,))
             connection.execute("DELETE FROM store_retention WHERE store = ?", (name,))
+            connection.execute("DELETE FROM store_health WHERE store = ?", (name,))
         return store
 
     # -- sets -----------------------------------------------------------------------------
@@ -254,6 +255,20 @@ class Catalog:
         with self.connect() as connection:
             rows = connection.execute("SELECT set_id, plan FROM jobs WHERE set_id IS NOT NULL AND plan IS NOT NULL")
             return {row["set_id"]: row["plan"] for row in rows}
+
+    def store_ages(self, name: str) -> tuple[str | None, str | None]:
+        """A store's own (warn after, critical after) durations for ``status``; (None, None) when unset."""
+        with self.connect() as connection:
+            row = connection.execute("SELECT warn_after, critical_after FROM store_health WHERE store = ?",
+                                     (name,)).fetchone()
+        return (row["warn_after"], row["critical_after"]) if row is not None else (None, None)
+
+    def set_store_ages(self, name: str, warn_after: str | None, critical_after: str | None) -> None:
+        self.get_store(name)
+        with self.connect() as connection:
+            connection.execute("INSERT INTO store_health VALUES (?, ?, ?) ON CONFLICT(store) DO UPDATE SET "
+                               "warn_after = excluded.warn_after, critical_after = excluded.critical_after",
+                               (name, warn_after, critical_after))
 
     def store_retention(self, name: str) -> dict | None:
         with self.connect() as connection:

@@ -97,6 +97,11 @@ MIGRATIONS: tuple[str, ...] = (
         store TEXT PRIMARY KEY,
         policy TEXT NOT NULL
     );
+    CREATE TABLE store_health (
+        store TEXT PRIMARY KEY,
+        warn_after TEXT,
+        critical_after TEXT
+    );
     CREATE TABLE pending_deletions (
         path TEXT PRIMARY KEY,
         set_id TEXT NOT NULL,

@@ -79,6 +79,9 @@ def _plan_options(parser: argparse.ArgumentParser, *, new: bool) -> None:
     parser.add_argument("--command-timeout", type=positive_seconds, metavar="S",
                         help=f"seconds each command may take (default {DEFAULT_HOOK_TIMEOUT:g})")
     add_retention_options(parser)
+    parser.add_argument("--warn-after", metavar="DURATION", help="'status' warns when a store's last good backup "
+                                                                 "is older (e.g. 36H)")
+    parser.add_argument("--critical-after", metavar="DURATION", help="... and says critical past this (e.g. 3d)")
     if not new:
         parser.add_argument("--no-retention", action="store_true", help="no policy: keep every set the plan made")
         parser.add_argument("--verify", action="store_const", const=True, dest="verify", help="verify sets again")
@@ -93,7 +96,7 @@ def _changes(args: argparse.Namespace, plan: Plan | None) -> dict:
     changes: dict = {}
     if args.stores:
         changes["stores"] = tuple(args.stores)
-    for name in ("schedule", "timezone", "full_every", "max_chain", "level", "verify", "exclude_caches"):
+    for name in ("schedule", "timezone", "full_every", "warn_after", "critical_after", "max_chain", "level", "verify", "exclude_caches"):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value

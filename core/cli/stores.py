@@ -9,6 +9,7 @@ from ..engine import Engine
 from ..paths import StrongroomPaths
 from ..stores import StoreError, driver_names
 from .backup import add_exclude_options, exclude_rules
+from ..retention.policy import parse_interval
 from .prune import add_retention_options, retention_from
 
 
@@ -36,6 +37,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_retention_options(keep)
     keep.add_argument("--none", action="store_true", help="no policy: prune keeps every set made by hand")
     keep.set_defaults(handler=set_retention)
+    ages = actions.add_parser("health", help="set when 'status' warns about a store",
+                              description="Set the ages of a store's last good backup past which 'status' says "
+                                          "warning (exit 1) and critical (exit 2). None given: show them.")
+    ages.add_argument("name", metavar="NAME")
+    ages.add_argument("--warn-after", metavar="DURATION", help="e.g. 36H, 2d")
+    ages.add_argument("--critical-after", metavar="DURATION", help="e.g. 7d")
+    ages.set_defaults(handler=set_ages)
     listing = actions.add_parser("list", help="list the stores")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=list_stores)
@@ -56,6 +64,23 @@ def add_store(args: argparse.Namespace, paths: StrongroomPaths) -> int:
             raise
     print(f"added {store.type} store {store.name!r} at {store.path}"
           + (f"; it leaves out {rules.describe()}" if rules else ""))
+    return 0
+
+
+def set_ages(args: argparse.Namespace, paths: StrongroomPaths) -> int:
+    engine = Engine(paths)
+    warn, critical = engine.catalog.store_ages(args.name)
+    engine.store(args.name)
+    if args.warn_after is None and args.critical_after is None:
+        print(f"store {args.name!r}: warn after {warn or 'the plans’ or the default age'}, critical after "
+              f"{critical or 'the plans’ or the default age'}")
+        return 0
+    for value in (args.warn_after, args.critical_after):
+        if value is not None:
+            parse_interval(value)
+    warn, critical = args.warn_after or warn, args.critical_after or critical
+    engine.catalog.set_store_ages(args.name, warn, critical)
+    print(f"store {args.name!r}: warn after {warn or 'the default'}, critical after {critical or 'the default'}")
     return 0
 
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 
 from ..catalog.records import STORE_NAME, CatalogError, check_store_name
-from ..retention.policy import RetentionError, RetentionPolicy
+from ..retention.policy import RetentionError, RetentionPolicy, parse_interval
 from .schedule import Schedule, ScheduleError, zone_named
 
 DEFAULT_FULL_EVERY = 7  # a full set every 7th run: a week of daily incrementals per chain
@@ -61,6 +61,8 @@ class Plan:
     after: tuple[Hook, ...] = ()
     enabled: bool = True
     retention: RetentionPolicy = RetentionPolicy()  # pruned after each run when set
+    warn_after: str | None = None  # `status` warns when a store's last good backup is older (e.g. "36H")
+    critical_after: str | None = None
 
     def check(self) -> Plan:
         """This plan, every field checked (PlanError names what is wrong); friendly schedules become cron."""
@@ -98,6 +100,13 @@ class Plan:
         if not isinstance(self.excludes, tuple) or len(self.excludes) > MAX_PATTERNS or not all(
                 isinstance(pattern, str) and pattern.strip() and "\0" not in pattern for pattern in self.excludes):
             raise PlanError(f"{where}: excludes must be non-empty patterns (at most {MAX_PATTERNS})")
+        for name in ("warn_after", "critical_after"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    parse_interval(value)
+                except RetentionError as error:
+                    raise PlanError(f"{where}: {name.replace('_', ' ')}: {error}") from None
         if not isinstance(self.retention, RetentionPolicy):
             raise PlanError(f"{where}: the retention policy is malformed")
         try:
