@@ -67,3 +67,15 @@ def test_resources_hold_the_icon_and_desktop_entry():
     assert "Exec=strongroom-gui" in desktop and "Icon=strongroom" in desktop
     for name in ("strongroom.svg", "strongroom-256.png", "strongroom-64.png"):
         assert (root / "icons" / name).is_file()
+
+
+def test_every_package_folder_is_in_the_installed_distribution():
+    """pyproject.toml lists packages by hand: a new folder missing there works in the editable
+    install and is absent from the .deb's bundle (strongroom.core.retention once was)."""
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {f"strongroom.{top}" + "".join(f".{part}" for part in init.parent.relative_to(root / top).parts)
+               for top in ("core", "gui", "resources") for init in (root / top).rglob("__init__.py")}
+    assert on_disk - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
