@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from .mutex.lockdir import SCOPES
+from .notify.config import NotifyError, NotifySettings
 from .regular_files import read_regular
 
 MAX_SETTINGS_BYTES = 64 * 1024
@@ -30,8 +31,13 @@ class Settings:
     lock_scope: str = "user"
     compression_level: int = 3
     verify_after_backup: bool = True
+    notifications: NotifySettings = NotifySettings()  # where failed scheduled backups are told
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "notifications", NotifySettings.from_document(self.notifications))
+        except NotifyError as error:
+            raise SettingsError(str(error)) from None
         if self.lock_scope not in SCOPES:
             raise SettingsError(f"lock scope {self.lock_scope!r} is not one of: {', '.join(SCOPES)}")
         if type(self.compression_level) is not int or not 1 <= self.compression_level <= 22:
@@ -86,7 +92,7 @@ def save_settings(path: Path, settings: Settings) -> None:
         fd, temporary = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(asdict(settings), handle, indent=2)
+                json.dump({**asdict(settings), "notifications": settings.notifications.document()}, handle, indent=2)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, path)

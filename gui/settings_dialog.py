@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox,
@@ -67,9 +68,9 @@ class SettingsDialog(QDialog):
             self.error.setText(folder_problem(target))
             return
         try:
-            chosen = Settings(default_target=str(Path(target).expanduser()) if target else "",
-                              lock_scope=self.scope.currentData(), compression_level=self.level.value(),
-                              verify_after_backup=self.verify.isChecked())
+            chosen = replace(self.original, default_target=str(Path(target).expanduser()) if target else "",
+                             lock_scope=self.scope.currentData(), compression_level=self.level.value(),
+                             verify_after_backup=self.verify.isChecked())  # notifications kept as they are
             save_settings(self.path, chosen)
         except SettingsError as error:
             self.error.setText(str(error))

@@ -22,7 +22,9 @@ from ..jobs import Job
 from ..plans.plan import Plan
 from ..plans.plan_book import PlanBook
 from ..plans.plan_run import PlanRunner
+from ..notify.notifier import Notifier
 from ..plans.scheduler import Scheduler, Upcoming
+from ..settings import load_settings
 from .presence import AgentLock
 
 if TYPE_CHECKING:
@@ -65,7 +67,10 @@ class ScheduleLoop:
             return [name for name, (thread, _) in self._runs.items() if thread.is_alive()]
 
     def _start(self, plan: Plan, trigger: str, slot: datetime) -> None:
-        runner = PlanRunner(self.engine, self.book, plan, trigger, slot, log=self._log, on_jobs=self._on_jobs)
+        notifier = Notifier(load_settings(self.engine.paths.settings).settings.notifications, self._log,
+                            stop=self._stop)  # the settings as they are now: a change needs no restart
+        runner = PlanRunner(self.engine, self.book, plan, trigger, slot, log=self._log, on_jobs=self._on_jobs,
+                            notifier=notifier)
         thread = threading.Thread(target=self._run, args=(runner,), name=f"plan {plan.name}", daemon=True)
         with self._lock:
             self._runs[plan.name] = (thread, runner)

@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import agent, backup, jobs, locks, plans, prune, restore, sets, status, stores
+    from . import agent, backup, jobs, locks, notify, plans, prune, restore, sets, status, stores
 
     parser = _Parser(prog="strongroom", description="Back up and restore stores; see who holds each store-type mutex.")
     parser.add_argument("--version", action="version", version=f"strongroom {__version__}")
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="user: private locks (default); machine: shared by several administrators")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for command in (stores, backup, sets, prune, restore, jobs, status, locks, plans, agent):
+    for command in (stores, backup, sets, prune, restore, jobs, status, locks, plans, agent, notify):
         command.add_parser(commands)
     return parser
 

@@ -27,7 +27,9 @@ from ..stores.excludes import ExcludeRules
 from .cadence import next_kind
 from .hooks import run_hook
 from .plan import Plan
-from .plan_book import PlanBook, PlanRun
+from ..notify.notice import JobLine, Notice
+from ..notify.notifier import Notifier
+from .plan_book import PlanBook, PlanRun, Trigger
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -54,7 +56,7 @@ class PlanOutcome:
 class PlanRunner:
     def __init__(self, engine: Engine, book: PlanBook, plan: Plan, trigger: str, slot: datetime | None = None, *,
                  log: Callable[[str], None] = lambda line: None, cancel: threading.Event | None = None,
-                 on_jobs: Callable[[list[Job]], None] = lambda jobs: None) -> None:
+                 on_jobs: Callable[[list[Job]], None] = lambda jobs: None, notifier: Notifier | None = None) -> None:
         self.engine = engine
         self.book = book
         self.plan = plan
@@ -64,6 +66,7 @@ class PlanRunner:
         self.cancel = cancel or threading.Event()
         self.jobs: list[Job] = []
         self._on_jobs = on_jobs  # told of the jobs before any of them runs (the console shows them)
+        self._notifier = notifier  # scheduled runs are told to the administrator (notify/)
 
     def run(self) -> PlanOutcome:
         plan = self.plan
@@ -91,6 +94,8 @@ class PlanRunner:
         detail = "; ".join([*outcome.problems, *(f"{job.store_name}: {job.error}" for job in outcome.jobs
                                                  if job.error)])
         outcome.run = self.book.finish_run(outcome.run, outcome.state.value, detail)
+        if self._notifier is not None and self.trigger != Trigger.MANUAL:
+            self._notifier.tell(self._notice(outcome, detail))
         self._log(f"plan {plan.name}: run {outcome.run.id} ended: {outcome.state.label}"
                   + (f" — {detail}" if detail else ""))
         return outcome
@@ -109,6 +114,12 @@ class PlanRunner:
         job = self.engine.backup_job(store, options, plan=plan.name)
         job.log(f"started by plan {plan.name} ({self.trigger}): {why}")
         return job
+
+    def _notice(self, outcome: PlanOutcome, detail: str) -> Notice:
+        run = outcome.run
+        return Notice("plan-run", outcome.state.value, self.plan.name, self.trigger, run.started, run.finished or "",
+                      tuple(JobLine(job.store_name, job.state.value, job.set_id, job.error, len(job.warnings), job.id)
+                            for job in outcome.jobs), detail)
 
     def _prune(self) -> None:
         """Apply the plan's retention policy to the sets it made (a failure is logged, never the run's)."""
