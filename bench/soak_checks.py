@@ -46,7 +46,10 @@ def check(soak) -> list[Row]:
 
     # Retried restores: an administrator re-runs a restore that was killed; it removes the partial files left.
     retried = 0
+    catalogued = {record.id for record in catalog.list_sets()}
     for store, set_id, destination in soak.killed_restores:
+        if set_id not in catalogued:  # pruned since: the store's newest set, into the same destination
+            set_id = max((r for r in catalog.list_sets(store)), key=lambda r: (r.created, r.id)).id
         job = engine.restore_job(store, RestoreOptions(to=destination, overwrite="always"), set_id=set_id)
         if job.run().value.startswith("succeeded"):
             soak.restores.append((set_id, destination))

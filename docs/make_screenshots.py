@@ -132,6 +132,12 @@ def main() -> int:
         settle(app, 150)
         grab(dialog, "plan-dialog")
         dialog.reject()
+        sets = window.open_sets_dialog("documents")
+        sets.keep["last"].setValue(1)
+        sets.preview()
+        settle(app, 150)
+        grab(sets, "sets-dialog-preview")
+        sets.reject()
         window.top_tabs.setCurrentWidget(window.stores_view)
 
         backup = window.open_backup_wizard({"documents", "photos", "crm"})

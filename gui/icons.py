@@ -25,11 +25,15 @@ STATE_COLOURS = {
     "succeeded-with-warnings": "#b26a00",  # amber
     "failed": "#c62828",
     "cancelled": "#6a6a6a",
+    "fresh": "#2e7d32",  # a store's health (core/health.py)
+    "warning": "#b26a00",
+    "critical": "#c62828",
 }
 
 GLYPHS = {
     "free": "✓", "held": "●", "stale": "!", "unknown": "?", "queued": "…", "waiting": "⏸", "running": "▶",
     "succeeded": "✓", "succeeded-with-warnings": "!", "failed": "✕", "cancelled": "–",
+    "fresh": "✓", "warning": "!", "critical": "✕",
 }
 
 

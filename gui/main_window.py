@@ -16,6 +16,7 @@ from .. import core
 from ..core.engine import Engine
 from ..core.jobs import BackupOptions, Job
 from ..core.restore import RestoreOptions
+from ..core.health import store_health
 from ..core.store_overview import store_overviews
 from .icons import app_icon
 from .job_details import JobDetailsDialog
@@ -26,6 +27,7 @@ from .lock_watcher import LockWatcher
 from .messages import EXPECTED, ask, show_error
 from .plan_actions import PlanActions
 from .plans_view import PlansView
+from .sets_dialog import SetsDialog
 from .settings_dialog import SettingsDialog
 from .store_dialog import StoreDialog
 from .stores_view import StoresView
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
         self.stores_view.remove_requested.connect(self.remove_store)
         self.stores_view.backup_requested.connect(lambda names: self.open_backup_wizard(set(names)))
         self.stores_view.restore_requested.connect(self.open_restore_wizard)
+        self.stores_view.sets_requested.connect(self.open_sets_dialog)
         self.jobs_view.cancel_requested.connect(self.manager.cancel)
         self.jobs_view.details_requested.connect(self.show_job_details)
         self.jobs_view.refresh_requested.connect(self.refresh_history)
@@ -185,6 +188,7 @@ class MainWindow(QMainWindow):
     def refresh_stores(self) -> None:
         try:
             self.stores_view.set_overviews(store_overviews(self.engine.catalog))
+            self.stores_view.model.set_health(store_health(self.engine.catalog))
         except EXPECTED as error:
             show_error(self, "Cannot read the stores", error)
 
@@ -245,6 +249,14 @@ class MainWindow(QMainWindow):
         self.wizard = wizard
         wizard.open()
         return wizard
+
+    def open_sets_dialog(self, store: str) -> SetsDialog:
+        dialog = SetsDialog(self.engine, store, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.verify_requested.connect(lambda ids: [self.start_verify(set_id) for set_id in ids])
+        dialog.changed.connect(self.refresh_stores)
+        dialog.open()
+        return dialog
 
     def open_verify_dialog(self) -> VerifyDialog | None:
         try:

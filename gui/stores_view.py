@@ -24,6 +24,7 @@ class StoresView(QWidget):
     remove_requested = Signal(object)  # Store
     backup_requested = Signal(list)  # store names
     restore_requested = Signal(str)  # store name
+    sets_requested = Signal(str)  # store name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,16 +41,21 @@ class StoresView(QWidget):
         self.backup_button = QPushButton("Back up now", self)
         self.backup_button.setObjectName("backupSelected")
         self.restore_button = QPushButton("Restore…", self)
+        self.sets_button = QPushButton("Sets…", self)
+        self.sets_button.setObjectName("storeSets")
+        self.sets_button.setToolTip("Every set of the store: delete, verify all, retention")
         self.add_button.clicked.connect(self.add_requested)
         self.edit_button.clicked.connect(self._edit)
         self.remove_button.clicked.connect(self._remove)
         self.backup_button.clicked.connect(lambda: self.backup_requested.emit([s.name for s in self.selected()]))
         self.restore_button.clicked.connect(self._restore)
+        self.sets_button.clicked.connect(lambda: self._one(self.sets_requested))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         buttons = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.remove_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.sets_button)
         buttons.addWidget(self.backup_button)
         buttons.addWidget(self.restore_button)
         table_page = QWidget(self)
@@ -103,6 +109,7 @@ class StoresView(QWidget):
         self.edit_button.setEnabled(count == 1)
         self.remove_button.setEnabled(count == 1)
         self.restore_button.setEnabled(count == 1)
+        self.sets_button.setEnabled(count == 1)
         self.backup_button.setEnabled(count > 0)
 
     def _edit(self) -> None:
@@ -114,6 +121,11 @@ class StoresView(QWidget):
         stores = self.selected()
         if len(stores) == 1:
             self.remove_requested.emit(stores[0])
+
+    def _one(self, signal) -> None:
+        stores = self.selected()
+        if len(stores) == 1:
+            signal.emit(stores[0].name)
 
     def _restore(self) -> None:
         stores = self.selected()

@@ -14,6 +14,7 @@ from strongroom.core.mutex.records import write_record
 from strongroom.core.settings import load_settings
 from strongroom.gui.lock_panel import ACTION, JOB, PID, STATE
 from strongroom.gui.models.jobs_model import CANCEL, DETAILS, STATE as JOB_STATE
+from strongroom.gui.models.stores_model import HEALTH, RESULT
 from strongroom.gui.settings_dialog import SettingsDialog
 from strongroom.gui.store_dialog import StoreDialog
 
@@ -55,7 +56,8 @@ def test_first_start_shows_the_empty_state_and_adds_a_store(console, qtbot, tmp_
     dialog.accept()
     qtbot.waitUntil(lambda: not console.stores_view.empty)
     assert console.stores_view.model.names() == ["docs"]
-    assert cell_text(console.stores_view.table, 0, 5) == "never backed up"
+    assert cell_text(console.stores_view.table, 0, RESULT) == "never backed up"
+    assert cell_text(console.stores_view.table, 0, HEALTH) == "critical"  # never backed up: status exits 2
 
 
 def test_a_sqlite_store_must_be_a_database(console, qtbot, tmp_path):
@@ -97,9 +99,10 @@ def test_last_backup_kind_result_and_size_are_shown(console, qtbot, tmp_path):
     engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": b"x" * 3000})))
     job = console.start_backups([("docs", engine.default_backup_options())])[0]
     wait_for_jobs(qtbot, [job])
-    qtbot.waitUntil(lambda: cell_text(console.stores_view.table, 0, 5) == "succeeded")
-    row = [cell_text(console.stores_view.table, 0, column) for column in range(7)]
-    assert row[1] == "folder" and row[4] == "full" and row[6] == "2.9 KiB" and row[3] != "never"
+    qtbot.waitUntil(lambda: cell_text(console.stores_view.table, 0, RESULT) == "succeeded")
+    assert cell_text(console.stores_view.table, 0, HEALTH) == "fresh"
+    row = [cell_text(console.stores_view.table, 0, column) for column in range(8)]
+    assert row[2] == "folder" and row[5] == "full" and row[7] == "2.9 KiB" and row[4] != "never"
 
 
 # -- jobs -----------------------------------------------------------------------------------------

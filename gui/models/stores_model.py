@@ -6,13 +6,14 @@ from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
+from ...core.health import StoreHealth
 from ...core.store_overview import StoreOverview
 from ...core.units import human_bytes, human_time
 from ..icons import state_icon
 from .table_model import ColumnsTableModel
 
-COLUMNS = ("Store", "Type", "Path", "Last backup", "Kind", "Result", "Size", "Next run")
-NAME, TYPE, PATH, WHEN, KIND, RESULT, SIZE, NEXT = range(len(COLUMNS))
+COLUMNS = ("Store", "Health", "Type", "Path", "Last backup", "Kind", "Result", "Size", "Next run")
+NAME, HEALTH, TYPE, PATH, WHEN, KIND, RESULT, SIZE, NEXT = range(len(COLUMNS))
 
 STORE_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -24,6 +25,7 @@ class StoresModel(ColumnsTableModel):
         super().__init__(parent)
         self._rows: list[StoreOverview] = []
         self._next: dict[str, tuple[str, datetime]] = {}  # store -> (plan, when)
+        self._health: dict[str, StoreHealth] = {}
 
     def set_overviews(self, overviews: list[StoreOverview]) -> None:
         self.beginResetModel()
@@ -36,6 +38,11 @@ class StoresModel(ColumnsTableModel):
             self._next = dict(next_runs)
             if self._rows:
                 self.dataChanged.emit(self.index(0, NEXT), self.index(len(self._rows) - 1, NEXT))
+
+    def set_health(self, health: list[StoreHealth]) -> None:
+        self._health = {row.store: row for row in health}
+        if self._rows:
+            self.dataChanged.emit(self.index(0, HEALTH), self.index(len(self._rows) - 1, HEALTH))
 
     def overview_at(self, row: int) -> StoreOverview | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
@@ -50,9 +57,14 @@ class StoresModel(ColumnsTableModel):
         column = index.column()
         if role == STORE_NAME_ROLE:
             return row.store.name
+        health = self._health.get(row.store.name)
+        if role == Qt.ItemDataRole.DecorationRole and column == HEALTH and health is not None:
+            return state_icon(health.health.label)
         if role == Qt.ItemDataRole.DecorationRole and column == RESULT and row.last_backup is not None:
             return state_icon(row.last_backup.state)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == HEALTH and health is not None:
+                return f"{health.why} (warning after {health.warn_after}, critical after {health.critical_after})"
             if column == PATH:
                 return row.store.path
             if column == RESULT and row.last_backup is not None and row.last_backup.error:
@@ -63,6 +75,8 @@ class StoresModel(ColumnsTableModel):
         latest = row.latest_set
         if column == NAME:
             return row.store.name
+        if column == HEALTH:
+            return health.health.label if health is not None else ""
         if column == TYPE:
             return row.store.type
         if column == PATH:
