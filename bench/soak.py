@@ -59,7 +59,7 @@ STORES = FOLDER_STORES + SQLITE_STORES
 KILL_SHARE = 0.25
 PRUNE_KEEP = 6  # sets kept per store by each prune run (besides chains and the newest)
 GONE = ("does not exist", "is being deleted", "there is no backup set",  # a job on a set pruned meanwhile
-        "is neither a backup set id nor a set file")
+        "is neither a backup set id nor a set file", "was moved or deleted", "is missing")
 WAIT = "300"  # seconds a job may wait for its mutex
 
 
