@@ -137,23 +137,31 @@ class Catalog:
 
     def store_excludes(self, name: str) -> dict | None:
         """A store's exclude rules as saved (a JSON document), or None when it has none."""
+        return self._store_document("store_excludes", "rules", name)
+
+    def set_store_excludes(self, name: str, rules: dict | None) -> None:
+        self._set_store_document("store_excludes", "rules", name, rules)
+
+    # One JSON document per store in a table of its own (exclude rules, retention policy); the table and
+    # column names are this module's own constants, never input.
+    def _store_document(self, table: str, column: str, name: str) -> dict | None:
         with self.connect() as connection:
-            row = connection.execute("SELECT rules FROM store_excludes WHERE store = ?", (name,)).fetchone()
+            row = connection.execute(f"SELECT {column} FROM {table} WHERE store = ?", (name,)).fetchone()
         if row is None:
             return None
         try:
-            return json.loads(row["rules"])
+            return json.loads(row[column])
         except ValueError:
-            return {"damaged": True}
+            return {"damaged": True}  # the reader's from_document names it as damaged
 
-    def set_store_excludes(self, name: str, rules: dict | None) -> None:
+    def _set_store_document(self, table: str, column: str, name: str, document: dict | None) -> None:
         self.get_store(name)
         with self.connect() as connection:
-            if rules is None:
-                connection.execute("DELETE FROM store_excludes WHERE store = ?", (name,))
+            if document is None:
+                connection.execute(f"DELETE FROM {table} WHERE store = ?", (name,))
             else:
-                connection.execute("INSERT INTO store_excludes VALUES (?, ?) ON CONFLICT(store) DO UPDATE SET "
-                                   "rules = excluded.rules", (name, json.dumps(rules)))
+                connection.execute(f"INSERT INTO {table} VALUES (?, ?) ON CONFLICT(store) DO UPDATE SET "
+                                   f"{column} = excluded.{column}", (name, json.dumps(document)))
 
     def remove_store(self, name: str) -> Store:
         """Forget a store; its sets stay on disk and in the catalog."""
@@ -271,23 +279,10 @@ class Catalog:
                                (name, warn_after, critical_after))
 
     def store_retention(self, name: str) -> dict | None:
-        with self.connect() as connection:
-            row = connection.execute("SELECT policy FROM store_retention WHERE store = ?", (name,)).fetchone()
-        if row is None:
-            return None
-        try:
-            return json.loads(row["policy"])
-        except ValueError:
-            return {"damaged": True}
+        return self._store_document("store_retention", "policy", name)
 
     def set_store_retention(self, name: str, policy: dict | None) -> None:
-        self.get_store(name)
-        with self.connect() as connection:
-            if policy is None:
-                connection.execute("DELETE FROM store_retention WHERE store = ?", (name,))
-            else:
-                connection.execute("INSERT INTO store_retention VALUES (?, ?) ON CONFLICT(store) DO UPDATE SET "
-                                   "policy = excluded.policy", (name, json.dumps(policy)))
+        self._set_store_document("store_retention", "policy", name, policy)
 
     # -- jobs -----------------------------------------------------------------------------
 
