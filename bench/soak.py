@@ -45,6 +45,7 @@ from soak_faults import (CLI, DAMAGE, HOSTILE, Fault, damaged_set, file_size_lim
                          mount_tmpfs, read_only_target, tiny_filesystem, unmount)
 from soak_checks import manifest_state  # noqa: E402
 from soak_hostile import HostileUser  # noqa: E402
+from soak_prune import PRUNE_KEEP, prune_worker  # noqa: E402
 from soak_world import FOLDER_STORES, SQLITE_STORES, World  # noqa: E402
 
 from strongroom.core.archive import ArchiveError  # noqa: E402
@@ -57,7 +58,6 @@ from strongroom.core.retention.prune import prune  # noqa: E402
 
 STORES = FOLDER_STORES + SQLITE_STORES
 KILL_SHARE = 0.25
-PRUNE_KEEP = 6  # sets kept per store by each prune run (besides chains and the newest)
 GONE = ("does not exist", "is being deleted", "there is no backup set",  # a job on a set pruned meanwhile
         "is neither a backup set id nor a set file", "was moved or deleted", "is missing")
 WAIT = "300"  # seconds a job may wait for its mutex
@@ -254,31 +254,6 @@ class Soak:
             return True
         return False
 
-    def prune_worker(self) -> None:
-        """Prunes alongside everything else, in this process and as killed and unkilled CLI runs."""
-        rng = random.Random(self.seed + 11)
-        while time.monotonic() < self.deadline:
-            self.world.stop.wait(rng.uniform(1.5, 3.5))  # a pace, not a synchronisation
-            if rng.random() < 0.5:
-                report = prune(self.engine, overrides=RetentionPolicy(keep_last=PRUNE_KEEP))
-                self.count("prune runs (thread)")
-                self.count("sets pruned", report.removed)
-                continue
-            process = subprocess.Popen([*CLI, "--home", str(self.home), "prune", "--keep-last", str(PRUNE_KEEP)],
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            kill = rng.random() < KILL_SHARE * 2
-            try:
-                output, _ = process.communicate(timeout=rng.uniform(0.1, 0.8) if kill else 600)
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGKILL)
-                process.communicate(timeout=60)
-                self.count("prune runs killed")
-                continue
-            self.count("prune runs (process)")
-            if process.returncode != 0:
-                self.count("unexpected job failures")
-                print(f"  prune failed: {output.strip()[-300:]}", file=sys.stderr)
-
     # -- faults -----------------------------------------------------------------------------
 
     def fault_worker(self) -> None:
@@ -368,7 +343,7 @@ class Soak:
         workers += [threading.Thread(target=self.process_worker, args=(n,), name=f"process worker {n}", daemon=True)
                     for n in range(processes)]
         workers.append(threading.Thread(target=self.fault_worker, name="faults", daemon=True))
-        workers.append(threading.Thread(target=self.prune_worker, name="prune", daemon=True))
+        workers.append(threading.Thread(target=prune_worker, args=(self,), name="prune", daemon=True))
         workers.append(threading.Thread(target=self.hostile.worker, args=(self.deadline,), name="hostile user's root",
                                         daemon=True))
         self.hostile.start()

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QMessageBox, QSplitter, QStyle, QSystemTrayIcon,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QSplitter, QStyle, QSystemTrayIcon, QTabWidget,
+                               QVBoxLayout, QWidget)
 
-from .. import core
 from ..core.engine import Engine
 from ..core.jobs import BackupOptions, Job
 from ..core.restore import RestoreOptions
 from ..core.health import store_health
 from ..core.store_overview import store_overviews
+from .about import show_about
 from .icons import app_icon
 from .job_details import JobDetailsDialog
 from .job_manager import JobManager
@@ -285,14 +285,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Settings saved", 5000)
 
     def show_about(self) -> None:
-        paths = self.engine.paths
-        QMessageBox.about(self, "About Strongroom", (
-            f"<h3>Strongroom {core.__version__}</h3>"
-            "<p>A backup console for folders and SQLite databases. Every job holds the mutex of its store "
-            "type while it touches the store, so different store types never wait for each other.</p>"
-            f"<p>Catalog: <code>{paths.catalog}</code><br>Default target: <code>{self.engine.default_target}"
-            f"</code><br>Locks: <code>{paths.lock_dir}</code> ({paths.lock_scope} scope)<br>"
-            f"Settings: <code>{paths.settings}</code></p>"))
+        show_about(self, self.engine)
 
     def show_job_details(self, job_id: str | None) -> JobDetailsDialog | None:
         if not job_id:
