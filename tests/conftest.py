@@ -181,3 +181,27 @@ def as_user(user: tuple[int, int, str], *command: str, **kwargs) -> subprocess.P
     """Start ``command`` as ``user`` (from the ``attacker`` fixture), with no supplementary groups."""
     uid, gid, _ = user
     return subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", *command], **kwargs)
+
+
+@pytest.fixture(scope="session")
+def postgresql_server():
+    """A throwaway PostgreSQL server for the whole test run (see db_servers.py)."""
+    from .db_servers import start_postgresql
+
+    server, _, stop = start_postgresql()
+    try:
+        yield server
+    finally:
+        stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb_server():
+    """A throwaway MariaDB server for the whole test run (see db_servers.py)."""
+    from .db_servers import start_mariadb
+
+    server, _, stop = start_mariadb()
+    try:
+        yield server
+    finally:
+        stop()

@@ -22,8 +22,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("name", metavar="NAME", help="the store; with --untrusted, a set file from elsewhere")
     parser.add_argument("--set", default="latest", metavar="ID", help="the set to restore (default: latest)")
     parser.add_argument("--to", metavar="DIR", help="restore into DIR instead of the store's own location")
+    parser.add_argument("--to-database", metavar="NAME",
+                        help="a database store: load into database NAME on the store's server instead of its own")
     parser.add_argument("--overwrite", choices=OVERWRITE_POLICIES, default="never",
-                        help="what to do with existing files (default: never overwrite)")
+                        help="what to do with existing files, or an existing database (default: never overwrite)")
     parser.add_argument("--path", action="append", default=[], metavar="P",
                         help="restore only P (relative to the store; repeat for more)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be written where, write nothing")
@@ -41,7 +43,8 @@ def restore(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     if args.untrusted and not args.to:
         raise UsageError("a set from elsewhere is restored only into a folder: give --to DIR")
     options = RestoreOptions(to=Path(args.to).absolute() if args.to else None, overwrite=args.overwrite,
-                             paths=tuple(args.path), dry_run=args.dry_run, untrusted=args.untrusted)
+                             paths=tuple(args.path), dry_run=args.dry_run, untrusted=args.untrusted,
+                             to_database=args.to_database)
     if args.untrusted:
         job = engine.untrusted_restore_job(Path(args.name), options, mutex_timeout=args.wait)
     else:

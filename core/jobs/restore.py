@@ -12,6 +12,7 @@ from ..restore import RestoreOptions, RestorePlan, apply_plan, build_plan
 from ..restore.apply import RestoreHooks
 from ..restore.plan import KEEP
 from ..stores import StoreError, driver_for
+from ..stores.database_driver import DatabaseDriver, DumpContents
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks
 
 if TYPE_CHECKING:
@@ -96,6 +97,12 @@ class RestoreJob(Job):
         self.set_id = manifest.set_id
         record_id = manifest.set_id
         driver = driver_for(self.store.type)
+        if isinstance(driver, DatabaseDriver):
+            self._restore_database(driver, manifest, sets)
+            return
+        if self.options.to_database is not None:
+            raise StoreError(f"{self.store.name} is a {self.store.type} store, not a database: restore it into a "
+                             "folder, not into a database")
         plan = build_plan(manifest, driver, Path(self.store.path), self.options)
         self.plan = plan
         self.log(f"restoring set {record_id} into {plan.root}: {plan.count('create')} to create, "
@@ -118,3 +125,25 @@ class RestoreJob(Job):
         self.log(f"restored {result.files_written} files ({result.bytes_written} bytes), {result.links_written} "
                  f"symbolic links, {result.hard_links_written} hard links, {result.fifos_written} FIFOs and "
                  f"{result.folders_created} folders into {plan.root}")
+
+    def _restore_database(self, driver: DatabaseDriver, manifest: SetManifest, sets: SetAccess) -> None:
+        """Load a database set into the store's server: into a new database, or replacing one if allowed."""
+        if self.options.untrusted:
+            raise StoreError("a database set from elsewhere cannot be restored as untrusted: add its server as a "
+                             "store and back it up there, or load the dump by hand")
+        if self.options.to is not None or self.options.paths:
+            raise StoreError(f"{self.store.name} is a {self.store.type} store: it is restored into a database "
+                             "(the store's own or a new one), not into a folder or by paths")
+        location = driver.location(self.store.path)
+        name = self.options.to_database or location.database
+        self.log(f"restoring set {manifest.set_id} into the database {name} on {location.server} (overwrite "
+                 f"{self.options.overwrite})")
+        if self.options.dry_run:
+            self.log(f"dry run: set {manifest.set_id} would be loaded into {name}; nothing was written")
+            return
+        self.meter.set_totals(manifest.files, manifest.bytes)
+        hooks = _Hooks(self)
+        with sets.open(manifest.set_id) as reader, self.hold_store():
+            restored = driver.restore_database(location, DumpContents(reader, manifest), self.options.to_database,
+                                               self.options.overwrite, hooks, self.log)
+        self.log(f"restored the database {restored} on {location.server} from set {manifest.set_id}")

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 from ..archive import ArchiveError, Expected, SetReader, VerifyReport, verify_set
 from ..catalog import CatalogError, SetRecord
+from ..store_types import StoreTypeError
+from ..stores import driver_for
+from ..stores.database_driver import DatabaseDriver, DumpContents
 from .job import Job
 
 if TYPE_CHECKING:
@@ -49,6 +52,8 @@ class VerifyJob(Job):
             expected = Expected(record.id, record.stored_bytes, record.manifest_sha256)
         report = verify_set(self.path, on_data, expected)
         self.report = report
+        if report.ok:
+            self._check_contents(report, expected)
         if not report.ok:
             if self.set_record is not None:  # a damaged set no longer counts toward retention (prune)
                 self.engine.catalog.mark_damaged(self.set_record.id, report.summary())
@@ -56,6 +61,22 @@ class VerifyJob(Job):
         if self.set_record is not None:
             self.engine.catalog.mark_verified(self.set_record.id)
         self.log(report.summary())
+
+
+    def _check_contents(self, report: VerifyReport, expected: Expected | None) -> None:
+        """A database set's bytes are intact: now check that its dump is whole and well-formed (no server needed)."""
+        try:
+            driver = driver_for(self.store_type)
+        except StoreTypeError:
+            return
+        if not isinstance(driver, DatabaseDriver):
+            return
+        with SetReader(self.path, expected=expected) as reader:
+            problems = driver.check_set(DumpContents(reader, reader.manifest))
+        if problems:
+            report.problems.extend(problems)
+        else:
+            self.log(f"the {self.store_type} dump in the set is whole and well-formed")
 
 
 def _locate(engine: Engine, set_id_or_file: str) -> tuple[Path, SetRecord | None]:

@@ -43,6 +43,7 @@ class RestoreOptions:
     paths: tuple[str, ...] = ()
     dry_run: bool = False
     untrusted: bool = False  # a set from elsewhere: restored tamed (see ``tamed``)
+    to_database: str | None = None  # a database store: load into this database instead of the store's own
 
     def __post_init__(self) -> None:
         if self.overwrite not in OVERWRITE_POLICIES:

@@ -1,0 +1,281 @@
+"""What the database server store types share: a dump taken in one snapshot, loaded back never half-way.
+
+A backup asks the server for its version, has the server's own dump tool write a
+consistent dump into scratch space on the target (the store's mutex is held only that
+long), then archives the dump's files with a ``server.json`` that names the server and
+the tools. A restore checks the dump first, loads it into a new database with a
+temporary name, and only then gives it its name — replacing an existing database only
+when the overwrite policy is ``always``. A load that fails drops what it made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import stat
+import time
+from abc import abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from ..archive import Entry, SetManifest, SetReader
+from ..archive.entry import new_entry
+from ..leftovers import partial_name
+from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary
+from .server_location import ServerLocation, check_credentials_file, parse_location
+
+SERVER_INFO = "server.json"
+
+
+class ServerProblem(StoreError):
+    """The server or its client tools cannot do what was asked: the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What a set records about where its dump came from."""
+
+    product: str  # "PostgreSQL 15.18", "MariaDB 10.11.6"
+    version: tuple[int, ...]
+    tool: str  # the dump tool and its version
+    owner: str = ""  # the database's owner, given back to a restored database where that user exists
+
+    def document(self, location: ServerLocation, dump_format: str) -> bytes:
+        return json.dumps({"server": self.product, "server_version": ".".join(map(str, self.version)),
+                           "dump_tool": self.tool, "database": location.database, "location": location.text,
+                           "format": dump_format, "owner": self.owner}, indent=1).encode()
+
+
+class DumpContents:
+    """The members of one database set, read out checked (what a restore or a structure check is given)."""
+
+    def __init__(self, reader: SetReader, manifest: SetManifest) -> None:
+        self.reader = reader
+        self.files = [entry for entry in manifest.entries if entry.type == "file"]
+
+    def named(self, path: str) -> Entry | None:
+        return next((entry for entry in self.files if entry.path == path), None)
+
+    def info(self) -> dict:
+        entry = self.named(SERVER_INFO)
+        if entry is None:
+            raise StoreError(f"the set has no {SERVER_INFO}: it was not made by a database store")
+        try:
+            document = json.loads(self.reader.read_file(entry))
+        except ValueError as error:
+            raise StoreError(f"the set's {SERVER_INFO} is not readable JSON ({error})") from None
+        if not isinstance(document, dict):
+            raise StoreError(f"the set's {SERVER_INFO} is not a JSON object")
+        return document
+
+    def chunks(self, entry: Entry, hooks=None) -> Iterator[bytes]:
+        """The member's bytes, checked; ``hooks`` (a job's progress and cancel) hears of each chunk and the end."""
+        for chunk in self.reader.member(entry):
+            if hooks is not None:
+                hooks.advance(len(chunk))
+            yield chunk
+        if hooks is not None:
+            hooks.file_done(entry.path)
+
+    def extract(self, prefix: str, folder: Path, hooks=None) -> None:
+        """Write every member below ``prefix/`` into ``folder`` (private), checked as it is read."""
+        for entry in self.files:
+            if not entry.path.startswith(prefix + "/"):
+                continue
+            name = entry.path[len(prefix) + 1:]
+            if "/" in name or name in ("", ".", ".."):
+                raise StoreError(f"the set member {entry.path} is not a dump file: the set is not a database dump")
+            descriptor = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with open(descriptor, "wb") as out:
+                for chunk in self.chunks(entry, hooks):
+                    out.write(chunk)
+
+
+def private_scratch(near: Path, label: str) -> Path:
+    """A new folder only this user can enter, on ``near``'s file system if it can be written, else in TMPDIR.
+
+    Its name marks it as a partial of this process, so that the next job removes it if
+    this one is killed (leftovers.py).
+    """
+    for parent in (near, Path(os.environ.get("TMPDIR") or "/tmp")):
+        folder = partial_name(parent / f"{label}.{secrets.token_hex(4)}")
+        try:
+            folder.mkdir(mode=0o700)
+            return folder
+        except OSError:
+            continue
+    raise StoreError(f"no room for a scratch folder in {near} or in the temporary folder: free some space or make "
+                     f"{near} writable")
+
+
+class DatabaseDriver(StoreDriver):
+    """A store that is one database on a server, reached through the server's client programs."""
+
+    path_is_folder = False
+    location_kind: ClassVar[str] = "server"
+    schemes: ClassVar[tuple[str, ...]]
+    example: ClassVar[str]
+    default_port: ClassVar[int]
+    credentials_help: ClassVar[str]  # where passwords come from, in one line
+    dump_format: ClassVar[str]
+    renames_databases: ClassVar[bool] = True  # False: a new database is loaded under its own name, dropped on failure
+
+    def location(self, path: str) -> ServerLocation:
+        location = parse_location(path, self.schemes, self.example)
+        if location.credentials:
+            check_credentials_file(location.credentials)
+        return location
+
+    def shown(self, path: str) -> str:
+        try:
+            return parse_location(path, self.schemes, self.example).text
+        except StoreError:
+            return f"{self.schemes[0]}://(a connection that cannot be read)"
+
+    def check_path(self, path: str) -> ServerLocation:  # type: ignore[override]  # a connection, not a path
+        """The connection, once its tools, server and database have been reached; else what is wrong."""
+        location = self.location(path)
+        server = self.server_info(location)
+        if not self.database_exists(location, location.database):
+            raise ServerProblem(f"the database {location.database!r} does not exist on {location.server}: check its "
+                                "name, or create it first")
+        self.check_tool_version(server)
+        return location
+
+    def summarize(self, path: str) -> StoreSummary:
+        location = self.location(path)
+        return StoreSummary(*self.database_size(location))
+
+    def snapshot(self, path: ServerLocation, session: SnapshotSession) -> None:  # type: ignore[override]
+        location = path
+        server = self.server_info(location)
+        self.check_tool_version(server)
+        session.log(f"{server.product} at {location.server}, database {location.database}; dumping with "
+                    f"{server.tool}")
+        scratch = private_scratch(session.scratch, f"{location.database[:40]}.dump")
+        try:
+            started = time.monotonic()
+            dumped = self.dump(location, scratch, session)
+            session.release_store()  # the dump is one consistent snapshot, taken: the server is no longer read
+            files = sorted((item for item in dumped.iterdir()), key=lambda item: os.fsencode(item.name))
+            total = sum(item.stat().st_size for item in files)
+            session.log(f"dump of {total} bytes in {len(files)} file(s) taken in {time.monotonic() - started:.1f} s")
+            session.set_totals(len(files) + 1, total)
+            self._archive(location, server, files, session)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _archive(self, location: ServerLocation, server: ServerInfo, files: list[Path],
+                 session: SnapshotSession) -> None:
+        now = time.time_ns()
+        uid, gid = os.geteuid(), os.getegid()
+        if self.dump_format == "directory":
+            session.add(session.writer.add_bodiless(new_entry(path="dump", type="dir", mode=0o700, mtime_ns=now,
+                                                              uid=uid, gid=gid)))
+        for item in files:
+            status = item.stat()
+            name = f"dump/{item.name}" if self.dump_format == "directory" else item.name
+            meta = new_entry(path=name, type="file", mode=stat.S_IMODE(status.st_mode), mtime_ns=status.st_mtime_ns,
+                             size=status.st_size, uid=uid, gid=gid)
+            with open(item, "rb", buffering=0) as source:
+                entry, _ = session.writer.add_file(meta, source, session.advance)
+            session.add(entry)
+            session.file_done(name)
+        document = server.document(location, self.dump_format)
+        session.add(session.writer.add_bytes(new_entry(path=SERVER_INFO, type="file", mode=0o600, mtime_ns=now,
+                                                       size=len(document), uid=uid, gid=gid), document))
+
+    # -- restore --------------------------------------------------------------------------
+
+    def restore_database(self, location: ServerLocation, contents: DumpContents, target: str | None,
+                         overwrite: str, hooks, log) -> str:
+        """Load the set into ``target`` (default: the store's own database); the name it now has."""
+        name = target or location.database
+        if overwrite == "if-older":
+            raise StoreError("'if-older' compares file times, which a database does not have: restore with "
+                             "overwrite 'never' (into a new database) or 'always' (replace it)")
+        destination = location.with_database(name)
+        self.server_info(location)
+        exists = self.database_exists(location, name)
+        if exists and overwrite != "always":
+            raise StoreError(f"the database {name!r} already exists on {location.server} and the overwrite policy "
+                             "is 'never': restore into a new database, or choose 'always' to replace it")
+        self.check_dump(contents)  # before anything on the server is touched
+        log(f"the dump's structure is sound; loading it into a new database on {location.server}")
+        if not exists and not self.renames_databases:
+            self.create_database(location, name)
+            try:
+                self.load(destination, contents, hooks, log)
+            except BaseException:
+                self._drop_quietly(location, name, log)
+                raise
+            return name
+        temporary = f"{name[:40]}_strongroom_{secrets.token_hex(4)}"
+        self.create_database(location, temporary)
+        try:
+            self.load(location.with_database(temporary), contents, hooks, log)
+        except BaseException:
+            self._drop_quietly(location, temporary, log)
+            raise
+        self.promote(location, contents, temporary, destination, exists, hooks, log)
+        return name
+
+    def _drop_quietly(self, location: ServerLocation, name: str, log) -> None:
+        try:
+            self.drop_database(location, name)
+            log(f"dropped the half-loaded database {name}")
+        except StoreError as error:
+            log(f"warning: the half-loaded database {name} could not be dropped ({error}): drop it by hand")
+
+    def check_set(self, contents: DumpContents) -> list[str]:
+        """What is wrong with a set's dump, checked without a server (empty: nothing)."""
+        try:
+            contents.info()
+            self.check_dump(contents)
+        except StoreError as error:
+            return [str(error)]
+        return []
+
+    # -- what each server does its own way ------------------------------------------------
+
+    @abstractmethod
+    def server_info(self, location: ServerLocation) -> ServerInfo:
+        """Connect; the server's product and version, and the dump tool's (ServerProblem if unreachable)."""
+
+    @abstractmethod
+    def check_tool_version(self, server: ServerInfo) -> None:
+        """ServerProblem if the dump tool is older than the server."""
+
+    @abstractmethod
+    def database_exists(self, location: ServerLocation, name: str) -> bool: ...
+
+    @abstractmethod
+    def database_size(self, location: ServerLocation) -> tuple[int, int]:
+        """(tables, bytes) of the store's database."""
+
+    @abstractmethod
+    def dump(self, location: ServerLocation, scratch: Path, session: SnapshotSession) -> Path:
+        """Write a consistent dump of the database below ``scratch``; the folder that holds its files."""
+
+    @abstractmethod
+    def check_dump(self, contents: DumpContents) -> None:
+        """StoreError if the set's dump is not whole and well-formed (no server needed)."""
+
+    @abstractmethod
+    def create_database(self, location: ServerLocation, name: str) -> None: ...
+
+    @abstractmethod
+    def drop_database(self, location: ServerLocation, name: str) -> None: ...
+
+    @abstractmethod
+    def load(self, location: ServerLocation, contents: DumpContents, hooks, log) -> None:
+        """Load the dump into the (new, empty) database ``location`` names."""
+
+    @abstractmethod
+    def promote(self, location: ServerLocation, contents: DumpContents, temporary: str, destination: ServerLocation,
+                exists: bool, hooks, log) -> None:
+        """Give the loaded database ``temporary`` the name ``destination.database`` (replacing it if ``exists``)."""
