@@ -30,7 +30,6 @@ import filelock
 from strongroom.core.identity import this_process
 from strongroom.core.mutex import LockDirectory, MutexOwner, MutexRegistry, snapshot
 from strongroom.core.mutex.records import MutexRecord, write_record
-from strongroom.core.store_types import register_store_type
 
 OWNER = MutexOwner("bench", "backup", "bench-store")
 TARGETS = {"uncontended": 200e-6, "thread handoff": 1e-3, "process handoff": 60e-3, "snapshot": 5e-3}
@@ -134,8 +133,6 @@ def bench_process_handoff(lockdir: LockDirectory, registry: MutexRegistry, round
 
 def bench_snapshot(lockdir: LockDirectory, rounds: int) -> list[float]:
     types = [f"bench{n}" for n in range(8)]
-    for name in types:
-        register_store_type(name, "benchmark type")
     all_types = ["folder", "sqlite", *types]
     me = this_process()
     now = time.time()

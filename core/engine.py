@@ -117,7 +117,7 @@ class Engine:
             completed.append(final)
             return True
 
-        removed = remove_stale_partials(folder, keep=catalogued)
+        removed = remove_stale_partials(folder, keep=catalogued, with_folders=True)
         deleted = finish_deletions(self.catalog, str(folder))  # files of sets a killed prune had removed
         return sum(1 for path in completed if path.name.endswith(SET_SUFFIX)), len(removed) + deleted
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import re
 import stat
 from collections.abc import Callable
@@ -58,8 +59,12 @@ def split_partial(path: Path) -> tuple[str, str] | None:
     return match["name"], path.name[len(match["name"]) + 2:]
 
 
-def remove_stale_partials(folder: Path | int, keep: Callable[[Path], bool] = lambda final: False) -> list[Path]:
+def remove_stale_partials(folder: Path | int, keep: Callable[[Path], bool] = lambda final: False, *,
+                          with_folders: bool = False) -> list[Path]:
     """Remove the partial files in ``folder`` left by ended processes of this host; return them.
+
+    With ``with_folders`` (a target folder, Strongroom's own) partial folders go too: the
+    scratch space of a database dump or load whose process was killed.
 
     ``folder`` is a path or an open folder's descriptor (a restore reaches its folders
     only through descriptors). A partial file whose final path ``keep(final)`` claims is
@@ -83,6 +88,10 @@ def remove_stale_partials(folder: Path | int, keep: Callable[[Path], bool] = lam
         path = Path(name) if at is not None else folder / name
         try:
             if stat.S_ISDIR(os.stat(name if at is not None else path, dir_fd=at, follow_symlinks=False).st_mode):
+                if not with_folders or at is not None:
+                    continue
+                shutil.rmtree(path)
+                removed.append(path)
                 continue
             if at is None and not match.group(4) and keep(folder / match["name"]):
                 os.replace(path, folder / match["name"])

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QSplitter, QStyle
                                QVBoxLayout, QWidget)
 
 from ..core.engine import Engine
+from ..core.stores import shown_location
 from ..core.jobs import BackupOptions, Job
 from ..core.restore import RestoreOptions
 from ..core.health import store_health
@@ -211,7 +212,8 @@ class MainWindow(QMainWindow):
 
     def remove_store(self, store) -> None:
         if not ask(self, f"Remove store {store.name}?",
-                   f"Strongroom will stop backing up {store.path}.\n\nIts backup sets stay on disk and in the "
+                   f"Strongroom will stop backing up {shown_location(store.type, store.path)}.\n\n"
+                   "Its backup sets stay on disk and in the "
                    "catalog, and can still be restored from the Restore wizard.", "Remove store"):
             return
         try:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
                                QListWidget, QListWidgetItem, QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from ..core.engine import Engine
+from ..core.stores import shown_location
 from ..core.plans.plan import DEFAULT_FULL_EVERY, Plan
 from ..core.plans.plan_book import PlanBook
 from .messages import EXPECTED, error_text
@@ -39,7 +40,8 @@ class PlanDialog(QDialog):
         self.stores.setMaximumHeight(110)
         chosen = set(plan.stores) if plan else (stores or set())
         for store in engine.catalog.list_stores():
-            item = QListWidgetItem(f"{store.name}  ({store.type}, {store.path})", self.stores)
+            where = shown_location(store.type, store.path)
+            item = QListWidgetItem(f"{store.name}  ({store.type}, {where})", self.stores)
             item.setData(Qt.ItemDataRole.UserRole, store.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if store.name in chosen else Qt.CheckState.Unchecked)

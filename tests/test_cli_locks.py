@@ -30,20 +30,23 @@ def test_usage_errors_exit_2_with_one_line(home):
 def test_locks_json_has_the_documented_shape(home, registry):
     with registry.acquire("folder", MutexOwner("j9", "verify", "photos"), timeout=1):
         entries = json.loads(cli(home, "locks", "--json").stdout)
-    assert [e["name"] for e in entries] == ["strongroom.folder", "strongroom.sqlite"]
+    assert [e["name"] for e in entries] == ["strongroom.folder", "strongroom.mariadb", "strongroom.postgresql",
+                                            "strongroom.sqlite"]  # every registered type, in the global order
     folder = entries[0]
     assert set(folder) == {"name", "store_type", "state", "holder", "waiters"}
     assert folder["state"] == "held" and folder["waiters"] == []
     assert set(folder["holder"]) == {"job_id", "operation", "store", "host", "pid", "thread", "since"}
     assert folder["holder"]["job_id"] == "j9" and folder["holder"]["operation"] == "verify"
-    assert entries[1]["holder"] is None and entries[1]["state"] == "free"
+    assert all(entry["holder"] is None and entry["state"] == "free" for entry in entries[1:])
 
 
 def test_locks_text_names_holder_and_state(home, registry):
     with registry.acquire("sqlite", MutexOwner("j3", "backup", "ledger"), timeout=1):
         text = cli(home, "locks").stdout
-    assert "strongroom.folder  free" in text
-    assert "strongroom.sqlite  held" in text and "job j3" in text and "store 'ledger'" in text
+    states = {line.split()[0]: line.split()[1] for line in text.splitlines() if line.startswith("strongroom.")}
+    assert states == {"strongroom.folder": "free", "strongroom.mariadb": "free", "strongroom.postgresql": "free",
+                      "strongroom.sqlite": "held"}
+    assert "job j3" in text and "store 'ledger'" in text
 
 
 def test_render_status_lists_waiters_in_order():

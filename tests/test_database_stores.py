@@ -401,3 +401,21 @@ def test_a_stored_connection_shows_no_secret_and_keeps_owner_only_credentials(ho
     listing = cli(home, "store", "list", "--json")
     assert PASSWORD not in listing.stdout
     assert stat.S_IMODE(server.credentials.stat().st_mode) == 0o600
+
+
+def test_the_scratch_folder_of_a_killed_dump_is_removed_by_the_next_backup(engine, server) -> None:
+    from strongroom.core.identity import this_process
+    from strongroom.core.leftovers import _host_label
+
+    from .conftest import dead_pid
+
+    database = make_database(server, rows=5)
+    store = add_store(engine, server, database)
+    target = engine.default_target / store
+    killed = target / f".{database}.dump.1a2b3c4d.strongroom-{_host_label(this_process().host)}-{dead_pid()}.partial"
+    (killed / "dump").mkdir(parents=True)
+    (killed / "dump" / "toc.dat").write_bytes(b"half a dump")
+    job = engine.backup_job(store)
+    assert job.run() == JobState.SUCCEEDED
+    assert not killed.exists()
+    assert [path.name for path in target.iterdir() if ".partial" in path.name] == []

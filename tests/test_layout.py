@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 import pkgutil
 import subprocess
@@ -29,8 +30,17 @@ def test_core_never_imports_qt():
     assert result.stdout.strip() == ""
 
 
-def test_folder_and_sqlite_are_registered_from_the_start():
-    assert {"folder", "sqlite"} <= set(registered_type_names())
+def test_every_store_type_is_registered_from_the_start_by_its_own_module():
+    assert set(registered_type_names()) == {"folder", "sqlite", "postgresql", "mariadb"}
+
+
+def test_no_list_of_store_types_is_written_outside_their_own_modules():
+    """Adding a type is adding one module: nothing else names the types in code."""
+    root = Path(__file__).resolve().parents[1]
+    pattern = re.compile(r"""["'](folder|sqlite|postgresql|mariadb)["']\s*[,)\]]\s*[,(\[]?\s*["'](folder|sqlite|postgresql|mariadb)["']""")
+    offenders = [str(path.relative_to(root)) for folder in ("core", "gui") for path in (root / folder).rglob("*.py")
+                 if pattern.search(path.read_text())]
+    assert offenders == []
 
 
 @pytest.mark.parametrize("first, second", list(itertools.combinations(registered_type_names(), 2)))

@@ -16,7 +16,7 @@ from ..agent.presence import read_presence
 from ..mutex.arrivals import clear_dead_waiters
 from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexStatus, break_record, mutex_status
 from ..paths import StrongroomPaths
-from ..store_types import get_store_type
+from ..store_types import check_registered
 from ..units import human_span
 from .usage import UsageError, count, positive_seconds, seconds
 
@@ -112,7 +112,7 @@ def _describe(record: MutexRecord, now: float) -> str:
 # -- with -----------------------------------------------------------------------------------------
 
 def hold_while_running(args: argparse.Namespace, paths: StrongroomPaths) -> int:
-    get_store_type(args.store_type)
+    check_registered(args.store_type)
     command = args.child_command
     if not command:
         raise UsageError("locks with needs a command after --, e.g.: strongroom locks with folder -- sleep 10")

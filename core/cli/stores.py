@@ -7,7 +7,7 @@ import json
 
 from ..engine import Engine
 from ..paths import StrongroomPaths
-from ..stores import StoreError, driver_names
+from ..stores import StoreError, driver_names, shown_location
 from .backup import add_exclude_options, exclude_rules
 from ..retention.policy import parse_interval
 from .prune import add_retention_options, retention_from
@@ -62,7 +62,7 @@ def add_store(args: argparse.Namespace, paths: StrongroomPaths) -> int:
         except StoreError:
             engine.catalog.remove_store(store.name)
             raise
-    print(f"added {store.type} store {store.name!r} at {store.path}"
+    print(f"added {store.type} store {store.name!r} at {shown_location(store.type, store.path)}"
           + (f"; it leaves out {rules.describe()}" if rules else ""))
     return 0
 
@@ -126,7 +126,7 @@ def list_stores(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     for store in stores:
         own = [record for record in sets if record.store == store.name]
         last = f"last backup {own[-1].created} ({own[-1].kind})" if own else "never backed up"
-        print(f"{store.name:<{width}}  {store.type:<7}  {store.path}  — {last}")
+        print(f"{store.name:<{width}}  {store.type:<10}  {shown_location(store.type, store.path)}  — {last}")
     return 0
 
 

@@ -10,17 +10,17 @@ import importlib
 import pkgutil
 import threading
 
-from ..store_types import StoreTypeError, check_type_name, register_store_type
+from ..store_types import StoreTypeError, check_type_name
 from .base import AppearedDuringRestore, RestoreSpot, SnapshotSession, StoreDriver, StoreError, StoreSummary, place
 
 _drivers: dict[str, StoreDriver] = {}
 _lock = threading.Lock()
-_NOT_DRIVERS = {"base"}
+_NOT_DRIVERS = {"base", "database_driver", "server_location", "server_tools", "excludes", "folder_count",
+                "folder_walk"}
 
 
 def register_driver(driver: StoreDriver) -> StoreDriver:
     check_type_name(driver.type_name)
-    register_store_type(driver.type_name, driver.description)
     with _lock:
         _drivers[driver.type_name] = driver
     return driver
@@ -41,6 +41,14 @@ def driver_for(type_name: str) -> StoreDriver:
     return driver
 
 
+def shown_location(store_type: str, path: str) -> str:
+    """Where a store is, as shown to people: a connection without secrets (a path as it is)."""
+    try:
+        return driver_for(store_type).shown(path)
+    except StoreTypeError:
+        return path
+
+
 def driver_names() -> tuple[str, ...]:
     with _lock:
         return tuple(sorted(_drivers))
@@ -48,5 +56,5 @@ def driver_names() -> tuple[str, ...]:
 
 _load_all()
 
-__all__ = ["AppearedDuringRestore", "RestoreSpot", "place", "SnapshotSession", "StoreDriver", "StoreError", "StoreSummary", "driver_for", "driver_names",
+__all__ = ["AppearedDuringRestore", "RestoreSpot", "place", "SnapshotSession", "StoreDriver", "StoreError", "StoreSummary", "driver_for", "driver_names", "shown_location",
            "register_driver"]

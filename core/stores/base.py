@@ -67,7 +67,9 @@ class StoreDriver(ABC):
     type_name: ClassVar[str]
     description: ClassVar[str]
     incremental: ClassVar[bool] = False
-    path_is_folder: ClassVar[bool] = True  # False: a store is one file (a dialog offers a file picker)
+    location_kind: ClassVar[str] = "folder"  # what a store's "path" is: "folder", "file" or "server" (a connection)
+    hint: ClassVar[str] = ""  # one sentence for the console's Add-store dialog
+    file_filter: ClassVar[str] = "All files (*)"  # for a "file" store's file picker
     named_temporary: ClassVar[bool] = False  # True: check_restored needs the restored file under a name
     excludes: ClassVar[bool] = False  # True: snapshot leaves out what ``session.excluder`` says
 
@@ -82,6 +84,10 @@ class StoreDriver(ABC):
     @abstractmethod
     def snapshot(self, path: Path, session: SnapshotSession) -> None:
         """Copy the store at ``path`` into ``session.writer``, consistently."""
+
+    def shown(self, path: str) -> str:
+        """A store's path as shown to people (a connection's, without any secret)."""
+        return path
 
     def restore_root(self, store_path: Path, to: Path | None) -> Path:
         """The folder restored members land in."""

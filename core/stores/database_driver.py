@@ -115,12 +115,10 @@ def private_scratch(near: Path, label: str) -> Path:
 class DatabaseDriver(StoreDriver):
     """A store that is one database on a server, reached through the server's client programs."""
 
-    path_is_folder = False
-    location_kind: ClassVar[str] = "server"
+    location_kind = "server"
     schemes: ClassVar[tuple[str, ...]]
     example: ClassVar[str]
     default_port: ClassVar[int]
-    credentials_help: ClassVar[str]  # where passwords come from, in one line
     dump_format: ClassVar[str]
     renames_databases: ClassVar[bool] = True  # False: a new database is loaded under its own name, dropped on failure
 
@@ -129,6 +127,13 @@ class DatabaseDriver(StoreDriver):
         if location.credentials:
             check_credentials_file(location.credentials)
         return location
+
+    def compose(self, *, host: str, port: int | None, user: str, database: str, credentials: str = "",
+                socket: str = "") -> str:
+        """The connection URL for fields given one by one (the console's dialog), checked like a typed one."""
+        text = ServerLocation(self.schemes[0], database.strip(), user.strip(), host.strip(), port, socket.strip(),
+                              credentials.strip()).text
+        return self.location(text).text
 
     def shown(self, path: str) -> str:
         try:

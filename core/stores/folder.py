@@ -57,6 +57,7 @@ def _may_be_sparse(status: os.stat_result) -> bool:
 class FolderDriver(StoreDriver):
     type_name = "folder"
     description = "a directory tree: files, folders, links, permissions and times"
+    hint = "A folder: everything below it is backed up (links are kept as links)."
     incremental = True
     excludes = True
 

@@ -89,8 +89,9 @@ class MariadbDriver(DatabaseDriver):
     description = "a MariaDB or MySQL database, dumped in one consistent InnoDB snapshot while it is in use"
     schemes = ("mariadb", "mysql")
     example = "mariadb://USER@HOST:PORT/DATABASE"
+    hint = ("A MariaDB or MySQL database: dumped in one InnoDB snapshot while it is in use; "
+            "the password comes from ~/.my.cnf or the credentials file.")
     default_port = 3306
-    credentials_help = "an option file with a [client] section holding password=... (mode 0600), or ~/.my.cnf"
     dump_format = "file"
     renames_databases = False
 

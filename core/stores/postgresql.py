@@ -73,8 +73,9 @@ class PostgresqlDriver(DatabaseDriver):
     description = "a PostgreSQL database, dumped consistently with pg_dump while it is in use"
     schemes = ("postgresql", "postgres")
     example = "postgresql://USER@HOST:PORT/DATABASE"
+    hint = ("A PostgreSQL database: dumped with pg_dump in one snapshot while it is in use; "
+            "the password comes from ~/.pgpass or the credentials file.")
     default_port = 5432
-    credentials_help = "a passfile (lines host:port:database:user:password, mode 0600), or ~/.pgpass"
     dump_format = "directory"
 
     # -- talking to the server ------------------------------------------------------------

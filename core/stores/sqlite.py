@@ -53,7 +53,9 @@ def integrity_problem(path: Path) -> str | None:
 
 class SqliteDriver(StoreDriver):
     type_name = "sqlite"
-    path_is_folder = False
+    location_kind = "file"
+    hint = "A SQLite database file: copied consistently while applications keep using it."
+    file_filter = "SQLite databases (*.db *.sqlite *.sqlite3);;All files (*)"
     named_temporary = True  # the restored copy is checked with SQLite, which opens it by name
     incremental = True  # the pages changed since the parent set (archive/page_delta.py)
     description = "a SQLite database file, copied consistently with the online backup API"

@@ -7,6 +7,7 @@ from datetime import datetime
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from ...core.health import StoreHealth
+from ...core.stores import shown_location
 from ...core.store_overview import StoreOverview
 from ...core.units import human_bytes, human_time
 from ..icons import state_icon
@@ -66,7 +67,7 @@ class StoresModel(ColumnsTableModel):
             if column == HEALTH and health is not None:
                 return f"{health.why} (warning after {health.warn_after}, critical after {health.critical_after})"
             if column == PATH:
-                return row.store.path
+                return shown_location(row.store.type, row.store.path)
             if column == RESULT and row.last_backup is not None and row.last_backup.error:
                 return row.last_backup.error
             return None
@@ -80,7 +81,7 @@ class StoresModel(ColumnsTableModel):
         if column == TYPE:
             return row.store.type
         if column == PATH:
-            return row.store.path
+            return shown_location(row.store.type, row.store.path)
         if column == WHEN:
             if row.last_backup is not None:
                 return human_time(row.last_backup.finished or row.last_backup.created)

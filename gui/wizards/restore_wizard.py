@@ -19,6 +19,7 @@ from ...core.catalog import CatalogError, SetRecord, Store
 from ...core.engine import Engine
 from ...core.restore import RestoreOptions, build_plan
 from ...core.restore.plan import CREATE, KEEP, REPLACE
+from ...core.store_types import StoreTypeError
 from ...core.stores import driver_for
 from ...core.units import human_bytes, human_time
 from ..background import BackgroundCall
@@ -31,7 +32,19 @@ POLICY_TEXT = {
     "if-older": "if older: replace an existing file only when it is older than the one in the set",
     "always": "always: replace existing files with the set's version",
 }
+DATABASE_POLICY_TEXT = {
+    "never": "never: refuse when the database already exists (safest)",
+    "always": "always: replace the database, once the dump has loaded under a temporary name",
+}
 ERROR_STYLE = "color: #c62828;"
+
+
+def is_database(store: Store) -> bool:
+    """A store restored into a database on its server, whole, rather than as files into a folder."""
+    try:
+        return driver_for(store.type).location_kind == "server"
+    except StoreTypeError:
+        return False
 
 
 class StorePage(QWizardPage):
@@ -162,6 +175,14 @@ class ItemsPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 (Qt naming)
         record = self.wizard().set_page.record()
+        try:
+            whole = is_database(self.wizard().store())
+        except (CatalogError, AttributeError):  # a removed store, its set not read yet: told by the set later
+            whole = False
+        if whole:
+            self.everything.setChecked(True)
+        for widget in (self.some, self.filter, self.view):
+            widget.setEnabled(not whole)
         if record.id == self._loaded_for:
             return
         self._loaded_for = record.id
@@ -217,6 +238,12 @@ class ItemsPage(QWizardPage):
             self.some.setChecked(True)
             return
         manifest = self.manifest
+        if not self.some.isEnabled():
+            self.status.setStyleSheet("")
+            self.status.setText(f"A database is restored whole: its dump of {human_bytes(manifest.bytes)} is loaded "
+                                "into the database chosen on the next page.")
+            self.completeChanged.emit()
+            return
         text = f"The set holds {len(manifest.entries)} items, {human_bytes(manifest.store_bytes)} of files."
         if self.searching:
             text += " Searching…"
@@ -251,9 +278,28 @@ class DestinationPage(QWizardPage):
         for policy, text in POLICY_TEXT.items():
             self.policy.addItem(text, policy)
         self.choice.changed.connect(self._changed)
+        self.own_database = QRadioButton(self)
+        self.own_database.setObjectName("ownDatabase")
+        self.new_database = QRadioButton("A new database on the same server, named:", self)
+        self.new_database.setObjectName("newDatabase")
+        self.own_database.setChecked(True)
+        databases = QButtonGroup(self)
+        databases.addButton(self.own_database)
+        databases.addButton(self.new_database)
+        self.database_name = QLineEdit(self)
+        self.database_name.setObjectName("newDatabaseName")
+        self.database_name.setEnabled(False)
+        self.new_database.toggled.connect(self.database_name.setEnabled)
+        self.new_database.toggled.connect(self._changed)
+        self.database_name.textChanged.connect(self._changed)
+        self.database_choice = QVBoxLayout()
+        for widget in (self.own_database, self.new_database, self.database_name):
+            self.database_choice.addWidget(widget)
         form = QFormLayout()
-        form.addRow("Overwrite existing files:", self.policy)
+        self.policy_label = QLabel("Overwrite existing files:", self)
+        form.addRow(self.policy_label, self.policy)
         layout = QVBoxLayout(self)
+        layout.addLayout(self.database_choice)
         layout.addWidget(self.choice)
         layout.addWidget(self.problem)
         layout.addSpacing(8)
@@ -262,18 +308,50 @@ class DestinationPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 (Qt naming)
         store = self.wizard().store()
-        self.original.setText(f"The original location: {store.path}")
+        self.database = is_database(store)
+        self.choice.setVisible(not self.database)
+        for widget in (self.own_database, self.new_database, self.database_name):
+            widget.setVisible(self.database)
+        texts = DATABASE_POLICY_TEXT if self.database else POLICY_TEXT
+        chosen = self.policy.currentData()
+        self.policy.clear()
+        for policy, text in texts.items():
+            self.policy.addItem(text, policy)
+        self.policy.setCurrentIndex(max(0, self.policy.findData(chosen)))
+        if self.database:
+            location = driver_for(store.type).location(store.path)
+            self.setTitle("Into which database, and what if it exists?")
+            self.setSubTitle("A database that exists is replaced only when the policy below allows it.")
+            self.own_database.setText(f"The store's own database: {location.database} on {location.server}")
+            self.policy_label.setText("If the database exists:")
+        else:
+            self.setTitle("Where to, and what about existing files?")
+            self.setSubTitle("Nothing is overwritten unless the policy below allows it.")
+            self.original.setText(f"The original location: {store.path}")
+            self.policy_label.setText("Overwrite existing files:")
         self._changed()
 
     def _changed(self) -> None:
-        self.problem.setText(self.choice.problem())
+        self.problem.setText(self._problem())
         self.completeChanged.emit()
 
+    def _problem(self) -> str:
+        if not getattr(self, "database", False):
+            return self.choice.problem()
+        if self.new_database.isChecked() and not self.database_name.text().strip():
+            return "Give the new database a name."
+        return ""
+
     def to(self) -> Path | None:
-        return self.choice.folder()
+        return None if getattr(self, "database", False) else self.choice.folder()
+
+    def to_database(self) -> str | None:
+        if getattr(self, "database", False) and self.new_database.isChecked():
+            return self.database_name.text().strip()
+        return None
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
-        return not self.choice.problem()
+        return not self._problem()
 
 
 class SummaryPage(QWizardPage):
@@ -305,6 +383,10 @@ class SummaryPage(QWizardPage):
         manifest = wizard.items_page.manifest
         store = wizard.store()
         options = wizard.options()
+        if is_database(store):
+            self.planner.run(lambda: database_summary(store, wizard.set_page.record(), options), self._planned)
+            self.completeChanged.emit()
+            return
 
         def plan():
             return build_plan(manifest, driver_for(store.type), Path(store.path), options)
@@ -319,6 +401,10 @@ class SummaryPage(QWizardPage):
             return
         self.plan = plan
         wizard: RestoreWizard = self.wizard()
+        if isinstance(plan, str):  # a database restore: what will happen, in words
+            self.headline.setText(plan)
+            self.completeChanged.emit()
+            return
         created, replaced, kept = plan.count(CREATE), plan.count(REPLACE), plan.count(KEEP)
         record = wizard.set_page.record()
         self.headline.setText(
@@ -334,6 +420,21 @@ class SummaryPage(QWizardPage):
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
         return self.plan is not None
+
+
+def database_summary(store: Store, record: SetRecord, options: RestoreOptions) -> str:
+    """What a database restore will do, having asked the server whether the database exists (off the GUI thread)."""
+    driver = driver_for(store.type)
+    location = driver.location(store.path)
+    name = options.to_database or location.database
+    exists = driver.database_exists(location, name)
+    if exists and options.overwrite != "always":
+        raise CatalogError(f"the database {name} already exists on {location.server}; choose a new database, or the "
+                           "policy 'always' to replace it")
+    what = ("It exists and will be replaced once the dump has loaded under a temporary name."
+            if exists else "It does not exist yet and will be created; if the load fails, nothing is left behind.")
+    return (f"Restore set {record.id} (taken {human_time(record.created)}) into the database {name} on "
+            f"{location.server}.\n{what} {human_bytes(record.bytes)} of dump to load.")
 
 
 class RestoreWizard(QWizard):
@@ -365,7 +466,7 @@ class RestoreWizard(QWizard):
 
     def options(self) -> RestoreOptions:
         return RestoreOptions(to=self.destination_page.to(), overwrite=self.destination_page.policy.currentData(),
-                              paths=self.items_page.paths())
+                              paths=self.items_page.paths(), to_database=self.destination_page.to_database())
 
     def request(self) -> tuple[str, str, RestoreOptions]:
         return self.store_page.store_name(), self.set_page.record().id, self.options()
