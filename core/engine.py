@@ -178,5 +178,5 @@ class Engine:
         manifest = self.load_manifest(sets[-1])
         return Store(name, manifest.store_type, manifest.source, manifest.created)
 
-    def verify_job(self, set_id_or_file: str, *, untrusted: bool = False) -> VerifyJob:
-        return VerifyJob(self, set_id_or_file, untrusted=untrusted)
+    def verify_job(self, set_id_or_file: str, *, untrusted: bool = False, deep: str | None = None) -> VerifyJob:
+        return VerifyJob(self, set_id_or_file, untrusted=untrusted, deep=deep)

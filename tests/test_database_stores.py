@@ -419,3 +419,30 @@ def test_the_scratch_folder_of_a_killed_dump_is_removed_by_the_next_backup(engin
     assert job.run() == JobState.SUCCEEDED
     assert not killed.exists()
     assert [path.name for path in target.iterdir() if ".partial" in path.name] == []
+
+
+def test_a_deep_verify_loads_the_set_into_a_throwaway_database_checks_it_and_drops_it(engine, server) -> None:
+    database = make_database(server, rows=100)
+    store = add_store(engine, server, database)
+    backup = engine.backup_job(store)
+    assert backup.run() == JobState.SUCCEEDED
+    before = server.databases()
+    job = engine.verify_job(backup.set_id, deep="")
+    assert job.run() == JobState.SUCCEEDED, job.error
+    assert any("loaded into a throwaway database" in line and "checked there: sound" in line for line in job.log_lines)
+    assert server.databases() == before
+
+
+def test_a_deep_verify_against_a_server_that_is_down_fails_without_calling_the_set_damaged(engine, server) -> None:
+    from .db_servers import _free_port
+
+    database = make_database(server, rows=5)
+    store = add_store(engine, server, database)
+    backup = engine.backup_job(store)
+    assert backup.run() == JobState.SUCCEEDED
+    down = f"{server.kind}://{server.superuser}@127.0.0.1:{_free_port()}/x"
+    job = engine.verify_job(backup.set_id, deep=down)
+    assert job.run() == JobState.FAILED
+    assert job.error.startswith(f"the {'PostgreSQL' if server.kind == 'postgresql' else 'MariaDB'} server at "
+                                "127.0.0.1:") and "is not answering" in job.error
+    assert not engine.catalog.get_set(backup.set_id).damaged

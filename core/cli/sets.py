@@ -42,6 +42,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     verify.add_argument("set", metavar="SET_ID|FILE")
     verify.add_argument("--untrusted", action="store_true",
                         help="FILE is a set this catalog does not know: check it anyway")
+    verify.add_argument("--deep", nargs="?", const="", metavar="URL",
+                        help="a database set: also load it into a throwaway database and check it there, on the "
+                             "server at URL (default: the store's own server); the database is dropped after")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=verify_set)
 
@@ -128,7 +131,7 @@ def _listing(manifest: SetManifest, path: str | None, recursive: bool) -> tuple[
 
 
 def verify_set(args: argparse.Namespace, paths: StrongroomPaths) -> int:
-    job = Engine(paths).verify_job(args.set, untrusted=args.untrusted)
+    job = Engine(paths).verify_job(args.set, untrusted=args.untrusted, deep=args.deep)
     job.run()
     report = job.report
     if args.json:

@@ -10,7 +10,7 @@ from ..catalog import CatalogError, SetRecord
 from ..store_types import StoreTypeError
 from ..stores import driver_for
 from ..stores.database_driver import DatabaseDriver, DumpContents
-from .job import Job
+from .job import Job, JobCallbacks
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -21,8 +21,14 @@ class VerifyJob(Job):
 
     operation = "verify"
 
-    def __init__(self, engine: Engine, set_id_or_file: str, *, untrusted: bool = False) -> None:
-        """A set file the catalog does not know is verified only when ``untrusted`` says it was asked for."""
+    def __init__(self, engine: Engine, set_id_or_file: str, *, untrusted: bool = False,
+                 deep: str | None = None) -> None:
+        """A set file the catalog does not know is verified only when ``untrusted`` says it was asked for.
+
+        ``deep`` (a database set): also load the set into a throwaway database on the server at that URL
+        ("": the store's own server) and check it there.
+        """
+        self.deep = deep
         self.path, self.set_record = _locate(engine, set_id_or_file)
         if self.set_record is None and not untrusted:
             raise CatalogError(f"{self.path} is not a set of this catalog (copied from elsewhere?): nothing vouches "
@@ -70,13 +76,21 @@ class VerifyJob(Job):
         except StoreTypeError:
             return
         if not isinstance(driver, DatabaseDriver):
+            if self.deep is not None:
+                self.warn(f"a {self.store_type} set has no deep check (it is for database sets): its bytes were "
+                          "checked")
             return
         with SetReader(self.path, expected=expected) as reader:
-            problems = driver.check_set(DumpContents(reader, reader.manifest))
-        if problems:
-            report.problems.extend(problems)
-        else:
-            self.log(f"the {self.store_type} dump in the set is whole and well-formed")
+            contents = DumpContents(reader, reader.manifest)
+            problems = driver.check_set(contents)
+            if not problems:
+                self.log(f"the {self.store_type} dump in the set is whole and well-formed")
+                if self.deep is not None:
+                    server = driver.location(self.deep or reader.manifest.source)
+                    problems = driver.deep_check(server, contents, JobCallbacks(self), self.log)
+                    if not problems:
+                        self.log(f"loaded into a throwaway database on {server.server} and checked there: sound")
+        report.problems.extend(problems)
 
 
 def _locate(engine: Engine, set_id_or_file: str) -> tuple[Path, SetRecord | None]:

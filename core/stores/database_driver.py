@@ -245,7 +245,26 @@ class DatabaseDriver(StoreDriver):
             return [str(error)]
         return []
 
+    def deep_check(self, location: ServerLocation, contents: DumpContents, hooks, log) -> list[str]:
+        """Load the set into a throwaway database on ``location``'s server, check it there, drop it."""
+        if not contents.files:
+            return ["the set holds no dump"]
+        self.server_info(location)  # a server that cannot be reached says nothing about the set: an error, not damage
+        name = f"strongroom_verify_{secrets.token_hex(4)}"
+        try:
+            self.restore_database(location, contents, name, "never", hooks, log)
+        except StoreError as error:
+            return [f"the dump does not load into {location.server}: {error}"]
+        try:
+            return self.check_database(location.with_database(name))
+        finally:
+            self._drop_quietly(location, name, log)
+
     # -- what each server does its own way ------------------------------------------------
+
+    @abstractmethod
+    def check_database(self, location: ServerLocation) -> list[str]:
+        """What the server finds wrong with the (restored) database ``location`` names; empty: nothing."""
 
     @abstractmethod
     def server_info(self, location: ServerLocation) -> ServerInfo:

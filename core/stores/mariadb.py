@@ -129,6 +129,16 @@ class MariadbDriver(DatabaseDriver):
         tables, size = row.split("\t")
         return int(tables), int(size)
 
+    def check_database(self, location: ServerLocation) -> list[str]:
+        """CHECK TABLE on every table: what it reports other than OK."""
+        tables = self._sql(location, "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                                     "DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1;", location.database)
+        if not tables:
+            return []
+        rows = self._sql(location, f"CHECK TABLE {', '.join(_name(table) for table in tables)};", location.database)
+        return [f"CHECK TABLE {fields[0]}: {fields[3]}" for fields in (row.split("\t") for row in rows)
+                if len(fields) >= 4 and (fields[2] == "error" or (fields[2] == "status" and fields[3] != "OK"))]
+
     def create_database(self, location: ServerLocation, name: str) -> None:
         self._sql(location, f"CREATE DATABASE {_name(name)};")
 

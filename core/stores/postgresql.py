@@ -130,6 +130,29 @@ class PostgresqlDriver(DatabaseDriver):
         tables, size = row.split("\t")
         return int(tables), int(size)
 
+    def check_database(self, location: ServerLocation) -> list[str]:
+        """Every table read through, and every B-tree index checked against its table where amcheck is there."""
+        problems = []
+        tables = self._sql(location, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname "
+                                     "NOT IN ('pg_catalog', 'information_schema') ORDER BY 1;")
+        for table in tables:
+            try:
+                self._sql(location, f"SELECT count(*) FROM {table};")
+            except ServerProblem as problem:
+                problems.append(f"table {table} cannot be read: {problem}")
+        try:
+            self._sql(location, "CREATE EXTENSION IF NOT EXISTS amcheck;")
+        except ServerProblem:
+            return problems  # no amcheck on this server: reading every table is the check
+        try:
+            self._sql(location, "SELECT bt_index_check(index => c.oid, heapallindexed => true) FROM pg_index i "
+                                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND "
+                                "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast');")
+        except ServerProblem as problem:
+            problems.append(f"an index does not match its table: {problem}")
+        return problems
+
     def create_database(self, location: ServerLocation, name: str) -> None:
         self._admin(location, 'CREATE DATABASE :"name" TEMPLATE template0;', name=name)
 
