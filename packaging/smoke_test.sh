@@ -36,6 +36,12 @@ VERSION=$(clean strongroom --version) || fail "strongroom --version"
 echo "$VERSION"
 [ "$(command -v strongroom)" = /usr/bin/strongroom ] || fail "strongroom on PATH is $(command -v strongroom)"
 
+step "every store type is in the bundle"
+TYPES=$(clean strongroom store add --help) || fail "strongroom store add --help"
+for type in folder sqlite postgresql mariadb; do
+  echo "$TYPES" | grep -q "$type" || fail "the bundle does not know the store type $type"
+done
+
 step "test data: a folder tree and a SQLite database"
 mkdir -p "$WORK/home" "$WORK/docs/sub dir/deeper" "$WORK/out"
 head -c 3000000 /dev/urandom > "$WORK/docs/random.bin"
