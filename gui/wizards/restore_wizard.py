@@ -19,11 +19,11 @@ from ...core.catalog import CatalogError, SetRecord, Store
 from ...core.engine import Engine
 from ...core.restore import RestoreOptions, build_plan
 from ...core.restore.plan import CREATE, KEEP, REPLACE
-from ...core.store_types import StoreTypeError
 from ...core.stores import driver_for
 from ...core.units import human_bytes, human_time
 from ..background import BackgroundCall
 from ..models.manifest_tree import ManifestTreeModel, find_matches
+from .database_restore import DATABASE_POLICY_TEXT, database_summary, is_database
 from .target_picker import FolderChoice
 
 MAX_SUMMARY_LINES = 2000
@@ -32,19 +32,8 @@ POLICY_TEXT = {
     "if-older": "if older: replace an existing file only when it is older than the one in the set",
     "always": "always: replace existing files with the set's version",
 }
-DATABASE_POLICY_TEXT = {
-    "never": "never: refuse when the database already exists (safest)",
-    "always": "always: replace the database, once the dump has loaded under a temporary name",
-}
 ERROR_STYLE = "color: #c62828;"
 
-
-def is_database(store: Store) -> bool:
-    """A store restored into a database on its server, whole, rather than as files into a folder."""
-    try:
-        return driver_for(store.type).location_kind == "server"
-    except StoreTypeError:
-        return False
 
 
 class StorePage(QWizardPage):
@@ -420,21 +409,6 @@ class SummaryPage(QWizardPage):
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
         return self.plan is not None
-
-
-def database_summary(store: Store, record: SetRecord, options: RestoreOptions) -> str:
-    """What a database restore will do, having asked the server whether the database exists (off the GUI thread)."""
-    driver = driver_for(store.type)
-    location = driver.location(store.path)
-    name = options.to_database or location.database
-    exists = driver.database_exists(location, name)
-    if exists and options.overwrite != "always":
-        raise CatalogError(f"the database {name} already exists on {location.server}; choose a new database, or the "
-                           "policy 'always' to replace it")
-    what = ("It exists and will be replaced once the dump has loaded under a temporary name."
-            if exists else "It does not exist yet and will be created; if the load fails, nothing is left behind.")
-    return (f"Restore set {record.id} (taken {human_time(record.created)}) into the database {name} on "
-            f"{location.server}.\n{what} {human_bytes(record.bytes)} of dump to load.")
 
 
 class RestoreWizard(QWizard):

@@ -1,0 +1,37 @@
+"""What the restore wizard does differently for a database store: restored whole, into a database."""
+
+from __future__ import annotations
+
+from ...core.catalog import CatalogError, SetRecord, Store
+from ...core.restore import RestoreOptions
+from ...core.store_types import StoreTypeError
+from ...core.stores import driver_for
+from ...core.units import human_bytes, human_time
+
+DATABASE_POLICY_TEXT = {
+    "never": "never: refuse when the database already exists (safest)",
+    "always": "always: replace the database, once the dump has loaded under a temporary name",
+}
+
+
+def is_database(store: Store) -> bool:
+    """A store restored into a database on its server, whole, rather than as files into a folder."""
+    try:
+        return driver_for(store.type).location_kind == "server"
+    except StoreTypeError:
+        return False
+
+
+def database_summary(store: Store, record: SetRecord, options: RestoreOptions) -> str:
+    """What a database restore will do, having asked the server whether the database exists (off the GUI thread)."""
+    driver = driver_for(store.type)
+    location = driver.location(store.path)
+    name = options.to_database or location.database
+    exists = driver.database_exists(location, name)
+    if exists and options.overwrite != "always":
+        raise CatalogError(f"the database {name} already exists on {location.server}; choose a new database, or the "
+                           "policy 'always' to replace it")
+    what = ("It exists and will be replaced once the dump has loaded under a temporary name."
+            if exists else "It does not exist yet and will be created; if the load fails, nothing is left behind.")
+    return (f"Restore set {record.id} (taken {human_time(record.created)}) into the database {name} on "
+            f"{location.server}.\n{what} {human_bytes(record.bytes)} of dump to load.")
