@@ -6,14 +6,19 @@ the name says whose it is: ``.<name>.strongroom-<host>-<pid>.partial``. The next
 writing into that folder removes the partial files of processes that have provably
 ended on this host; a partial file of a live process, or one from another host sharing
 the folder, is never touched.
+
+Databases loaded by a restore get the same treatment on their server: a temporary name
+that says whose it is (``temporary_database_name``), so the next restore on that server
+drops the ones a killed restore left (``stale_database``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import re
+import secrets
+import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -101,3 +106,33 @@ def remove_stale_partials(folder: Path | int, keep: Callable[[Path], bool] = lam
             continue
         removed.append(path)
     return removed
+
+
+_DATABASE = re.compile(r"_strongroom_(?P<host>[0-9a-f]{8})_(?P<pid>\d+)_[0-9a-f]{4}$")
+_DATABASE_PREFIX_BYTES = 28  # + the 33-byte tag stays within PostgreSQL's 63 bytes and MariaDB's 64 characters
+
+
+def _host_digest(host: str) -> str:
+    return hashlib.sha256(host.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+
+
+def temporary_database_name(name: str) -> str:
+    """This process's name for a database it loads before it is given its final name (or dropped).
+
+    ``<name>_strongroom_<host digest>_<pid>_<random>``: the host and pid say whose it is, so
+    that one left by a killed restore can be told from one being loaded right now.
+    """
+    me = this_process()
+    prefix = name.encode("utf-8")[:_DATABASE_PREFIX_BYTES].decode("utf-8", "ignore")
+    return f"{prefix}_strongroom_{_host_digest(me.host)}_{me.pid}_{secrets.token_hex(2)}"
+
+
+def stale_database(name: str) -> bool:
+    """Whether ``name`` is a temporary database of a process of this host that has provably ended."""
+    match = _DATABASE.search(name)
+    if match is None:
+        return False
+    me = this_process()
+    if match["host"] != _host_digest(me.host) or int(match["pid"]) == me.pid:
+        return False
+    return liveness(me.host, int(match["pid"]), None, None) is Liveness.DEAD

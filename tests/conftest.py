@@ -183,12 +183,24 @@ def as_user(user: tuple[int, int, str], *command: str, **kwargs) -> subprocess.P
     return subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", *command], **kwargs)
 
 
+def _started(start):
+    """Start a throwaway server; without its programs, skip — or fail where servers are required (CI)."""
+    from .db_servers import ServerUnavailable
+
+    try:
+        return start()
+    except ServerUnavailable as missing:
+        if os.environ.get("STRONGROOM_REQUIRE_SERVERS"):
+            pytest.fail(f"{missing} (STRONGROOM_REQUIRE_SERVERS is set: .ci/run must install it)")
+        pytest.skip(str(missing))
+
+
 @pytest.fixture(scope="session")
 def postgresql_server():
     """A throwaway PostgreSQL server for the whole test run (see db_servers.py)."""
     from .db_servers import start_postgresql
 
-    server, _, stop = start_postgresql()
+    server, _, stop = _started(start_postgresql)
     try:
         yield server
     finally:
@@ -200,7 +212,7 @@ def mariadb_server():
     """A throwaway MariaDB server for the whole test run (see db_servers.py)."""
     from .db_servers import start_mariadb
 
-    server, _, stop = start_mariadb()
+    server, _, stop = _started(start_mariadb)
     try:
         yield server
     finally:

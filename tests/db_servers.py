@@ -3,8 +3,9 @@
 Each server lives in a temporary folder with its own data, socket and port, runs as an
 unprivileged user (the package's ``postgres`` or ``mysql`` when the tests run as root),
 asks for a password over TCP, and is stopped and removed when the test session ends.
-Without the server programs a test is skipped with the reason — unless
-``STRONGROOM_REQUIRE_SERVERS`` is set (CI sets it), which makes the skip a failure.
+Without the server programs the starters raise ServerUnavailable; conftest turns that into a
+skip with the reason — unless ``STRONGROOM_REQUIRE_SERVERS`` is set (CI sets it), which makes
+it a failure. The bench and the soak start their servers with the same code (no pytest here).
 """
 
 from __future__ import annotations
@@ -21,19 +22,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 PASSWORD = "pw-" + secrets.token_hex(8)
 
 
-def unavailable(reason: str) -> None:
-    """Skip for want of a server program; fail instead where the servers are required (CI)."""
-    if os.environ.get("STRONGROOM_REQUIRE_SERVERS"):
-        pytest.fail(f"{reason} (STRONGROOM_REQUIRE_SERVERS is set: .ci/run must install it)")
-    pytest.skip(reason)
+class ServerUnavailable(Exception):
+    """A server cannot be started here for want of its programs or its user; the reason says which."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -46,7 +42,7 @@ def _service_user(name: str) -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(name)
     except KeyError:
-        unavailable(f"running as root, and there is no '{name}' user to run the server as")
+        raise ServerUnavailable(f"running as root, and there is no '{name}' user to run the server as") from None
 
 
 def _as(user: pwd.struct_passwd | None, command: list[str]) -> list[str]:
@@ -123,10 +119,10 @@ def _pg_bin(name: str) -> str | None:
 def start_postgresql() -> tuple[Server, subprocess.Popen | None, callable]:
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl or not shutil.which("pg_dump") and not _pg_bin("pg_dump"):
-        unavailable("PostgreSQL's initdb, pg_ctl and pg_dump are not installed (Debian: postgresql)")
+        raise ServerUnavailable("PostgreSQL's initdb, pg_ctl and pg_dump are not installed (Debian: postgresql)")
     user = _service_user("postgres")
     folder = _server_folder("postgresql", user)
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
     password_file = folder / "initdb-password"
     password_file.write_text(PASSWORD + "\n")
     if user is not None:
@@ -172,11 +168,11 @@ def start_mariadb() -> tuple[Server, subprocess.Popen | None, callable]:
         (os.path.exists("/usr/sbin/mariadbd") and "/usr/sbin/mariadbd")
     client_program = shutil.which("mariadb")
     if not install_db or not daemon or not client_program or not shutil.which("mariadb-dump"):
-        unavailable("MariaDB's mariadb-install-db, mariadbd, mariadb and mariadb-dump are not installed "
+        raise ServerUnavailable("MariaDB's mariadb-install-db, mariadbd, mariadb and mariadb-dump are not installed "
                     "(Debian: mariadb-server)")
     user = _service_user("mysql")
     folder = _server_folder("mariadb", user)
-    data, port, sock = folder / "data", _free_port(), folder / "mariadb.sock"
+    data, port, sock = folder / "data", free_port(), folder / "mariadb.sock"
     run_as = user.pw_name if user is not None else pwd.getpwuid(os.geteuid()).pw_name
     subprocess.run([install_db, "--no-defaults", f"--datadir={data}", f"--user={run_as}", "--skip-test-db",
                     "--auth-root-authentication-method=normal", "--skip-name-resolve"],

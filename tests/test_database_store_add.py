@@ -35,9 +35,9 @@ def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_store_add_says_the_server_is_down(home: Path, server) -> None:
-    from .db_servers import _free_port
+    from .db_servers import free_port
 
-    url = f"{server.kind}://{server.superuser}@127.0.0.1:{_free_port()}/x?credentials={server.credentials}"
+    url = f"{server.kind}://{server.superuser}@127.0.0.1:{free_port()}/x?credentials={server.credentials}"
     assert "is not answering: start it, or check the host, port or socket" in _one_line_error(_add(home, server.kind, url))
 
 

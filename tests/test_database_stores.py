@@ -324,6 +324,41 @@ def test_the_scratch_folder_of_a_killed_dump_is_removed_by_the_next_backup(engin
     assert [path.name for path in target.iterdir() if ".partial" in path.name] == []
 
 
+def test_a_restore_drops_the_half_loaded_databases_that_killed_restores_of_this_host_left(engine, server) -> None:
+    import re
+
+    from strongroom.core.leftovers import temporary_database_name
+
+    from .conftest import dead_pid
+
+    database = make_database(server, rows=5)
+    store = add_store(engine, server, database)
+    assert engine.backup_job(store).run() == JobState.SUCCEEDED
+    mine = temporary_database_name(database)
+    killed = re.sub(r"_\d+_([0-9a-f]{4})$", rf"_{dead_pid()}_\1", mine)  # a restore of this host that died
+    alive = re.sub(r"_\d+_([0-9a-f]{4})$", rf"_{os.getppid()}_\1", mine)  # one still running (our parent)
+    foreign = re.sub(r"_strongroom_[0-9a-f]{8}_", "_strongroom_0badc0de_", killed)  # another host's: unknowable
+    for name in (killed, alive, foreign):
+        server.create_database(name)
+    job = engine.restore_job(store, RestoreOptions(to_database=new_name("copy")))
+    assert job.run() == JobState.SUCCEEDED, job.error
+    names = server.databases()
+    assert killed not in names
+    assert {alive, foreign} <= names
+    assert any(f"dropped {killed}, a database a killed restore had left half-loaded" in line for line in job.log_lines)
+    for name in (alive, foreign):
+        server.sql(f'DROP DATABASE "{name}"' if server.kind == "postgresql" else f"DROP DATABASE `{name}`")
+
+
+def test_a_temporary_database_name_fits_both_servers_limits_whatever_the_database_is_called() -> None:
+    from strongroom.core.leftovers import stale_database, temporary_database_name
+
+    for name in ("x", "a" * 200, "Ärger_" * 30, "日本語のデータベース名" * 4):
+        temporary = temporary_database_name(name)
+        assert len(temporary.encode("utf-8")) <= 63 and len(temporary) <= 64
+        assert not stale_database(temporary)  # this process is alive
+
+
 def test_a_deep_verify_loads_the_set_into_a_throwaway_database_checks_it_and_drops_it(engine, server) -> None:
     database = make_database(server, rows=100)
     store = add_store(engine, server, database)
@@ -337,13 +372,13 @@ def test_a_deep_verify_loads_the_set_into_a_throwaway_database_checks_it_and_dro
 
 
 def test_a_deep_verify_against_a_server_that_is_down_fails_without_calling_the_set_damaged(engine, server) -> None:
-    from .db_servers import _free_port
+    from .db_servers import free_port
 
     database = make_database(server, rows=5)
     store = add_store(engine, server, database)
     backup = engine.backup_job(store)
     assert backup.run() == JobState.SUCCEEDED
-    down = f"{server.kind}://{server.superuser}@127.0.0.1:{_free_port()}/x"
+    down = f"{server.kind}://{server.superuser}@127.0.0.1:{free_port()}/x"
     job = engine.verify_job(backup.set_id, deep=down)
     assert job.run() == JobState.FAILED
     assert job.error.startswith(f"the {'PostgreSQL' if server.kind == 'postgresql' else 'MariaDB'} server at "

@@ -24,7 +24,7 @@ from typing import ClassVar
 
 from ..archive import Entry, SetManifest, SetReader
 from ..archive.entry import new_entry
-from ..leftovers import partial_name
+from ..leftovers import partial_name, stale_database, temporary_database_name
 from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary
 from .server_location import ServerLocation, check_credentials_file, parse_location
 
@@ -205,6 +205,7 @@ class DatabaseDriver(StoreDriver):
                              "overwrite 'never' (into a new database) or 'always' (replace it)")
         destination = location.with_database(name)
         self.server_info(location)
+        self.drop_stale_databases(location, log)
         exists = self.database_exists(location, name)
         if exists and overwrite != "always":
             raise StoreError(f"the database {name!r} already exists on {location.server} and the overwrite policy "
@@ -219,7 +220,7 @@ class DatabaseDriver(StoreDriver):
                 self._drop_quietly(location, name, log)
                 raise
             return name
-        temporary = f"{name[:40]}_strongroom_{secrets.token_hex(4)}"
+        temporary = temporary_database_name(name)
         self.create_database(location, temporary)
         try:
             self.load(location.with_database(temporary), contents, hooks, log)
@@ -228,6 +229,16 @@ class DatabaseDriver(StoreDriver):
             raise
         self.promote(location, contents, temporary, destination, exists, hooks, log)
         return name
+
+    def drop_stale_databases(self, location: ServerLocation, log) -> None:
+        """Drop the temporary databases that restores killed on this host left on the server."""
+        for name in self.database_names(location):
+            if stale_database(name):
+                try:
+                    self.drop_database(location, name)
+                    log(f"dropped {name}, a database a killed restore had left half-loaded")
+                except StoreError as error:
+                    log(f"warning: {name}, left by a killed restore, could not be dropped ({error}): drop it by hand")
 
     def _drop_quietly(self, location: ServerLocation, name: str, log) -> None:
         try:
@@ -250,7 +261,7 @@ class DatabaseDriver(StoreDriver):
         if not contents.files:
             return ["the set holds no dump"]
         self.server_info(location)  # a server that cannot be reached says nothing about the set: an error, not damage
-        name = f"strongroom_verify_{secrets.token_hex(4)}"
+        name = temporary_database_name("verify")
         try:
             self.restore_database(location, contents, name, "never", hooks, log)
         except StoreError as error:
@@ -276,6 +287,10 @@ class DatabaseDriver(StoreDriver):
 
     @abstractmethod
     def database_exists(self, location: ServerLocation, name: str) -> bool: ...
+
+    @abstractmethod
+    def database_names(self, location: ServerLocation) -> list[str]:
+        """The names of all databases on ``location``'s server that its user can see."""
 
     @abstractmethod
     def database_size(self, location: ServerLocation) -> tuple[int, int]:

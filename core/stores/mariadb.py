@@ -123,6 +123,9 @@ class MariadbDriver(DatabaseDriver):
     def database_exists(self, location: ServerLocation, name: str) -> bool:
         return bool(self._sql(location, f"SELECT 1 FROM information_schema.schemata WHERE schema_name = {_text(name)};"))
 
+    def database_names(self, location: ServerLocation) -> list[str]:
+        return self._sql(location, "SELECT schema_name FROM information_schema.schemata;")
+
     def database_size(self, location: ServerLocation) -> tuple[int, int]:
         row = self._sql(location, "SELECT count(*), COALESCE(sum(data_length + index_length), 0) FROM "
                                   f"information_schema.tables WHERE table_schema = {_text(location.database)};")[0]

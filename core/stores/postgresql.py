@@ -124,6 +124,9 @@ class PostgresqlDriver(DatabaseDriver):
     def database_exists(self, location: ServerLocation, name: str) -> bool:
         return bool(self._admin(location, "SELECT 1 FROM pg_database WHERE datname = :'name';", name=name))
 
+    def database_names(self, location: ServerLocation) -> list[str]:
+        return self._admin(location, "SELECT datname FROM pg_database;")
+
     def database_size(self, location: ServerLocation) -> tuple[int, int]:
         row = self._sql(location, "SELECT (SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN "
                                   "('pg_catalog', 'information_schema')), pg_database_size(current_database());")[0]
