@@ -1,12 +1,13 @@
 """The soak: simultaneous backups, restores and verifies under kills, full and read-only targets,
 damaged and hostile sets — then proof that nothing was lost.
 
-For --duration seconds (default 600), in a work folder of its own, with two folder stores
-and two SQLite stores that a writer keeps changing (bench/soak_world.py):
+For --duration seconds (default 600), in a work folder of its own, with two folder stores,
+two SQLite stores, a PostgreSQL and a MariaDB store (throwaway servers of its own) that a
+writer keeps changing (bench/soak_world.py, bench/soak_databases.py):
 
 - thread workers run jobs through one in-process engine, and process workers run the
   `strongroom` command line — both at random: full and incremental backups, restores into
-  scratch folders, verifies; a quarter of the command-line runs are killed with SIGKILL at
+  scratch folders (a database set: into a new database, checked and dropped), verifies; a quarter of the command-line runs are killed with SIGKILL at
   a random moment (waiting for a mutex, writing a set, restoring);
 - a fault thread, in turn: fills a target (a file-size limit; a 1 MiB tmpfs), turns a
   target read-only before or during a backup, damages sets in place (flipped bytes,
@@ -16,7 +17,8 @@ and two SQLite stores that a writer keeps changing (bench/soak_world.py):
   records there and swaps folders for links under root's restores and backups (soak_hostile.py).
 
 Then it checks and prints, as a table: every catalogued set verifies and holds a state its
-store really was in; every successful restore equals that state; no set exists for a job
+store really was in; every successful restore equals that state (a database: a prefix of the
+writer's transactions, both tables agreeing); no killed restore's database is left on a server; no set exists for a job
 that did not succeed and no partial file is left; no mutex is held or stale and no two
 holders of one mutex overlapped (from the jobs' own hold times); different store types
 overlapped; every fault got a clear message and nothing was written outside a restore
@@ -41,26 +43,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from soak_faults import (CLI, DAMAGE, HOSTILE, Fault, damaged_set, file_size_limit, hostile_set,  # noqa: E402
-                         mount_tmpfs, read_only_target, tiny_filesystem, unmount)
+from soak_fault_worker import FILE_STORES, WAIT, fault_worker  # noqa: E402
+from soak_faults import CLI, Fault, unmount  # noqa: E402
 from soak_checks import manifest_state  # noqa: E402
+from soak_databases import DATABASE_STORES, DatabaseServers  # noqa: E402
 from soak_hostile import HostileUser  # noqa: E402
 from soak_prune import PRUNE_KEEP, prune_worker  # noqa: E402
-from soak_world import FOLDER_STORES, SQLITE_STORES, World  # noqa: E402
+from soak_world import FOLDER_STORES, World  # noqa: E402
 
-from strongroom.core.archive import ArchiveError  # noqa: E402
-from strongroom.core.archive.reader import open_for_reading  # noqa: E402
 from strongroom.core.engine import Engine  # noqa: E402
 from strongroom.core.paths import resolve_paths  # noqa: E402
 from strongroom.core.restore import RestoreOptions  # noqa: E402
 from strongroom.core.retention.policy import RetentionPolicy  # noqa: E402
 from strongroom.core.retention.prune import prune  # noqa: E402
 
-STORES = FOLDER_STORES + SQLITE_STORES
 KILL_SHARE = 0.25
+DATABASE_SHARE = 0.2  # of the backups; a database job takes several times a file store's
 GONE = ("does not exist", "is being deleted", "there is no backup set",  # a job on a set pruned meanwhile
         "is neither a backup set id nor a set file", "was moved or deleted", "is missing")
-WAIT = "300"  # seconds a job may wait for its mutex
 
 
 class Soak:
@@ -72,12 +72,17 @@ class Soak:
             os.environ["STRONGROOM_LOCK_SCOPE"] = "machine"
         self.fault_home = work / "fault-home"  # catalog of the fault runs (its own, small); same lock directory
         self.engine = Engine(resolve_paths(self.home))
-        self.world = World(work, self.engine.registry, seed)
-        for store in STORES:
+        self.databases = DatabaseServers()  # a PostgreSQL and a MariaDB store (bench/soak_databases.py)
+        self.world = World(work, self.engine.registry, seed, self.databases)
+        for store in FILE_STORES:
             kind = "folder" if store in FOLDER_STORES else "sqlite"
             self.engine.add_store(store, kind, str(self.world.path(store)))
             Engine(resolve_paths(self.fault_home, lock_dir=self.lock_dir)).add_store(store, kind,
                                                                                       str(self.world.path(store)))
+        for store in self.databases.stores:
+            self.engine.add_store(store, DATABASE_STORES[store], self.databases.url(store))
+        self.stores = FILE_STORES + self.databases.stores
+        self.database_restores: list[tuple[str, str, bool, str]] = []  # (set id, database, ok, problem)
         self.deadline = time.monotonic() + duration
         self.seed = seed
         self.lock = threading.Lock()
@@ -102,9 +107,15 @@ class Soak:
         with self.lock:
             self.tally[key] += n
 
+    def pick_store(self, rng) -> str:
+        """A store to back up: a database store one time in DATABASE_SHARE (their jobs take longer)."""
+        if self.databases.stores and rng.random() < DATABASE_SHARE:
+            return rng.choice(self.databases.stores)
+        return rng.choice(FILE_STORES)
+
     def pick_set(self, rng):
         """A catalogued set to restore or verify, marked in use until ``done_with`` (damage skips it)."""
-        sets = [s for s in self.engine.catalog.list_sets() if s.store in STORES]
+        sets = [s for s in self.engine.catalog.list_sets() if s.store in self.stores]
         if not sets:
             return None
         record = rng.choice(sets)
@@ -147,7 +158,7 @@ class Soak:
         while time.monotonic() < self.deadline:
             choice = rng.random()
             if choice < 0.5:
-                store = rng.choice(STORES)
+                store = self.pick_store(rng)
                 incremental = rng.random() < 0.5 and self.start_incremental(store)
                 job = self.engine.backup_job(store, self.engine.default_backup_options(incremental=incremental))
                 try:
@@ -159,15 +170,16 @@ class Soak:
                 record = self.pick_set(rng)
                 if record is None:
                     continue
-                destination = self.scratch("thread")
-                job = self.engine.restore_job(record.store, RestoreOptions(to=destination), set_id=record.id)
+                destination, database = self.restore_target(record, "thread")
+                job = self.engine.restore_job(record.store, RestoreOptions(to=destination, to_database=database),
+                                              set_id=record.id)
                 try:
                     state = job.run().value
                 finally:
                     self.done_with(record)
                 self.count(f"thread restore {state}")
                 if state.startswith("succeeded"):
-                    self.restored(record.id, destination)
+                    self.restored(record.id, destination, database)
                 elif not self.pruned_meanwhile(record.id, job.error or ""):
                     self.count("unexpected job failures")
                     print(f"  restore of {record.id} failed: {job.error}", file=sys.stderr)
@@ -191,9 +203,9 @@ class Soak:
         rng = random.Random(self.seed * 1000 + number)
         while time.monotonic() < self.deadline:
             choice = rng.random()
-            destination = record = incremental = None
+            destination = database = record = incremental = None
             if choice < 0.5:
-                store = rng.choice(STORES)
+                store = self.pick_store(rng)
                 args = ["backup", store, "--wait", WAIT]
                 if rng.random() < 0.5 and self.start_incremental(store):
                     args.append("--incremental")
@@ -204,8 +216,9 @@ class Soak:
                 if record is None:
                     continue
                 if choice < 0.8:
-                    destination = self.scratch("process")
-                    args = ["restore", record.store, "--set", record.id, "--to", str(destination), "--wait", WAIT]
+                    destination, database = self.restore_target(record, "process")
+                    into = ["--to", str(destination)] if database is None else ["--to-database", database]
+                    args = ["restore", record.store, "--set", record.id, *into, "--wait", WAIT]
                     operation = "restore"
                 else:
                     args = ["verify", record.id]
@@ -224,6 +237,8 @@ class Soak:
                     self.killed_pids.append(process.pid)
                     if destination is not None:
                         self.killed_restores.append((record.store, record.id, destination))
+                    if database is not None:  # killed after the load was renamed: a whole restore, dropped
+                        self.databases.drop(record.store, database)
                 continue
             self.finished(record, incremental)
             state = "succeeded" if process.returncode == 0 else f"exit {process.returncode}"
@@ -232,11 +247,28 @@ class Soak:
                 if record is None or not self.pruned_meanwhile(record.id, output):
                     self.count("unexpected job failures")
                     print(f"  {' '.join(args)} failed: {output.strip()[-300:]}", file=sys.stderr)
-            elif destination is not None:
-                self.restored(record.id, destination)
+            elif destination is not None or database is not None:
+                self.restored(record.id, destination, database)
 
-    def restored(self, set_id: str, destination: Path) -> None:
-        """A successful restore, with its set's state read now (a prune may remove the set before the checks)."""
+    def restore_target(self, record, worker: str) -> tuple[Path | None, str | None]:
+        """Where a restore of ``record`` goes: a new scratch folder, or a new database for a database set."""
+        if record.store in DATABASE_STORES:
+            return None, self.databases.new_name(record.store)
+        return self.scratch(worker), None
+
+    def restored(self, set_id: str, destination: Path | None, database: str | None = None) -> None:
+        """A successful restore, with its set's state read now (a prune may remove the set before the checks).
+
+        A restored database is checked at once (a prefix of the writer's transactions, both
+        tables agreeing) and dropped."""
+        if database is not None:
+            store = set_id.rsplit("-", 2)[0]
+            ok, _, problem = self.databases.check_and_drop(store, database)
+            with self.lock:
+                self.database_restores.append((set_id, database, ok, problem))
+            if not ok:
+                print(f"  restore of {set_id} into {database} is wrong: {problem}", file=sys.stderr)
+            return
         try:
             state = manifest_state(self.engine, set_id)
         except Exception:  # noqa: BLE001 - pruned in between: the checks compare with every known state
@@ -254,86 +286,6 @@ class Soak:
             return True
         return False
 
-    # -- faults -----------------------------------------------------------------------------
-
-    def fault_worker(self) -> None:
-        rng = random.Random(self.seed + 7)
-        folder = self.work / "faults"
-        tiny, read_only = folder / "tiny", folder / "read-only"
-        tiny_problem = mount_tmpfs(tiny, "1m")
-        ro_problem = mount_tmpfs(read_only, "64m")
-        kinds = ["file-size limit", "tiny", "read-only before", "read-only during", *DAMAGE, *HOSTILE]
-        turn = 0
-        try:
-            while time.monotonic() < self.deadline:
-                kind = kinds[turn % len(kinds)]
-                turn += 1
-                try:
-                    self.inject(kind, rng, folder, tiny, read_only, tiny_problem, ro_problem)
-                except Exception as error:  # a broken fault is a soak bug: show it, go on
-                    self.count("fault harness errors")
-                    print(f"  fault {kind}: {error!r}", file=sys.stderr)
-                time.sleep(rng.uniform(0.5, 2.0))  # spacing between faults, not synchronisation
-        finally:
-            for point, problem in ((tiny, tiny_problem), (read_only, ro_problem)):
-                if not problem:
-                    self.final_sweep_target(point)
-                    self.mounted.append(point)  # unmounted after the final checks, which read its sets
-
-    def inject(self, kind, rng, folder, tiny, read_only, tiny_problem, ro_problem) -> None:
-        store = rng.choice(FOLDER_STORES)  # the folder stores are the larger ones: they reach the limits
-        if kind == "file-size limit":
-            self.record(file_size_limit(self.fault_home, self.lock_dir, folder / "fsize", store))
-        elif kind == "tiny":
-            self.record(tiny_filesystem(self.fault_home, self.lock_dir, tiny, store) if not tiny_problem
-                        else Fault("target full (1 MiB file system)", True, tiny_problem, injected=False))
-        elif kind.startswith("read-only"):
-            delay = 0 if kind.endswith("before") else rng.uniform(0.05, 0.6)
-            self.record(read_only_target(self.fault_home, self.lock_dir, read_only, store, delay) if not ro_problem
-                        else Fault("target turned read-only", True, ro_problem, injected=False))
-        elif kind in DAMAGE:
-            self.damage(kind, rng, folder)
-        else:
-            for fault in hostile_set(self.fault_home, self.lock_dir, folder, kind, next(self.numbers)):
-                self.record(fault)
-
-    def damage(self, kind: str, rng, folder: Path) -> None:
-        sets = self.engine.catalog.list_sets()
-        parents = {record.parent for record in sets if record.parent}
-        with self.lock:
-            # Only a set no other set builds on, and no incremental backup of its store meanwhile.
-            candidates = [s for s in sets if s.id not in parents and s.store not in self.busy_stores
-                          and s.store in STORES and not self.in_use[s.id] and not self.incrementals[s.store]]
-            if not candidates:
-                return
-            record = rng.choice(candidates)
-            self.busy_sets.add(record.id)
-            self.busy_stores.add(record.store)
-        try:
-            # A shared lock on the set, as a restore takes: a prune leaves the set alone meanwhile.
-            with open_for_reading(Path(record.path)):
-                faults = damaged_set(self.home, self.lock_dir, record, kind, self.scratch("damaged"), rng)
-            for fault in faults:
-                if fault is not None:
-                    self.record(fault)
-        except ArchiveError:  # pruned after it was chosen
-            self.count("damage skipped: set pruned meanwhile")
-        finally:
-            with self.lock:
-                self.busy_sets.discard(record.id)
-                self.busy_stores.discard(record.store)
-
-    def record(self, fault: Fault) -> None:
-        with self.lock:
-            self.faults.append(fault)
-        if not fault.clear:
-            print(f"  fault without a clear answer: {fault.kind}: {fault.detail}", file=sys.stderr)
-
-    def final_sweep_target(self, target: Path) -> None:
-        """A last backup into a fault target: it removes partial files that killed or failed runs left."""
-        subprocess.run([*CLI, "--home", str(self.fault_home), "--lock-dir", str(self.lock_dir), "backup",
-                        "crm", "--target", str(target), "--wait", WAIT], capture_output=True, timeout=600)
-
     # -- running ----------------------------------------------------------------------------
 
     def run(self, threads: int, processes: int) -> None:
@@ -342,7 +294,7 @@ class Soak:
                    for n in range(threads)]
         workers += [threading.Thread(target=self.process_worker, args=(n,), name=f"process worker {n}", daemon=True)
                     for n in range(processes)]
-        workers.append(threading.Thread(target=self.fault_worker, name="faults", daemon=True))
+        workers.append(threading.Thread(target=fault_worker, args=(self,), name="faults", daemon=True))
         workers.append(threading.Thread(target=prune_worker, args=(self,), name="prune", daemon=True))
         workers.append(threading.Thread(target=self.hostile.worker, args=(self.deadline,), name="hostile user's root",
                                         daemon=True))
@@ -359,6 +311,15 @@ class Soak:
         self.hostile.stop()
         # what killed prunes left is deleted by the next prune (which keeps what the last one kept)
         prune(self.engine, overrides=RetentionPolicy(keep_last=PRUNE_KEEP))
+        for store in self.databases.stores:  # a last restore on each server drops what killed restores left
+            record = max(self.engine.catalog.list_sets(store), key=lambda r: (r.created, r.id))
+            destination, database = self.restore_target(record, "final")
+            job = self.engine.restore_job(store, RestoreOptions(to_database=database), set_id=record.id)
+            if job.run().value.startswith("succeeded"):
+                self.restored(record.id, None, database)
+            else:
+                self.count("unexpected job failures")
+                print(f"  the last restore of {store} failed: {job.error}", file=sys.stderr)
 
 
 def main() -> int:
@@ -377,12 +338,15 @@ def main() -> int:
     print(f"soak: {args.duration:.0f} s, seed {args.seed}, work folder {work}", flush=True)
     started = time.monotonic()
     soak = Soak(work, args.duration, args.seed)
+    if soak.databases.missing:
+        print(f"soak: without database stores: {soak.databases.missing}", flush=True)
     soak.run(args.threads, args.processes)
     try:
         rows = check(soak)
     finally:
         for point in soak.mounted:
             unmount(point)
+        soak.databases.stop()
     print_table(soak, rows, time.monotonic() - started)
     if context:
         context.cleanup()

@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from soak_databases import DATABASE_STORES
 from soak_world import FOLDER_STORES, SQLITE_STORES, sqlite_rows_ok, tree_state
 
 from strongroom.core.archive import verify_set
@@ -68,13 +69,20 @@ def check(soak) -> list[Row]:
             if record.store in FOLDER_STORES:
                 if frozenset(manifest_state(engine, record.id).items()) not in known_states[record.store]:
                     wrong.append(record.id)
+            elif record.store in DATABASE_STORES:
+                database = soak.databases.new_name(record.store)
+                job = engine.restore_job(record.store, RestoreOptions(to_database=database), set_id=record.id)
+                if not job.run().value.startswith("succeeded") or \
+                        not soak.databases.check_and_drop(record.store, database)[0]:
+                    wrong.append(record.id)
+                    print(f"  set {record.id} does not restore to a consistent database: {job.error}")
             else:
                 out = Path(scratch) / record.id
                 job = engine.restore_job(record.store, RestoreOptions(to=out), set_id=record.id)
                 ok = job.run().value.startswith("succeeded") and sqlite_rows_ok(out / f"{record.store}.db")[0]
                 if not ok:
                     wrong.append(record.id)
-    rows.append(Row("sets equal to a state the store was in (SQLite: intact, rows 1..k)",
+    rows.append(Row("sets equal to a state the store was in (SQLite: intact, rows 1..k; databases: a prefix)",
                     f"{len(sets) - len(wrong)} of {len(sets)}", not wrong))
 
     # 2. every successful restore equals the state of its set
@@ -92,6 +100,7 @@ def check(soak) -> list[Row]:
     rows.append(Row("successful restores equal to their set's state, byte for byte",
                     f"{len(soak.restores) - len(mismatched)} of {len(soak.restores)} ({retried} retried after a kill)",
                     not mismatched and bool(soak.restores)))
+    rows += database_rows(soak)
 
     # 3. no set without a succeeded job; no stray set files; no partial files
     jobs = catalog.list_jobs(10**6) + fault_catalog.list_jobs(10**6)
@@ -113,7 +122,8 @@ def check(soak) -> list[Row]:
     statuses = engine.registry.status()
     stuck = [status.name for status in statuses if status.state != "free" or status.waiters]
     rows.append(Row("mutexes held, stale or waited for at the end", str(len(stuck)), not stuck))
-    type_of = {store: "folder" for store in FOLDER_STORES} | {store: "sqlite" for store in SQLITE_STORES}
+    type_of = {store: "folder" for store in FOLDER_STORES} | {store: "sqlite" for store in SQLITE_STORES} | \
+        DATABASE_STORES
     holds = collections.defaultdict(list)
     for job in jobs:
         for took, gave in job.holds:
@@ -131,6 +141,11 @@ def check(soak) -> list[Row]:
     rows.append(Row("two holders of one mutex at the same time", f"{overlaps} (in {counted} holds)", not overlaps))
     crossed = sum(1 for a in holds["folder"] for b in holds["sqlite"] if a[0] < b[1] and b[0] < a[1])
     rows.append(Row("folder and SQLite holds that overlapped in time", str(crossed), crossed > 0))
+    if soak.databases.stores:
+        others = [hold for kind in ("folder", "sqlite") for hold in holds[kind]]
+        for kind in sorted(set(DATABASE_STORES.values())):
+            crossed = sum(1 for a in holds[kind] for b in others if a[0] < b[1] and b[0] < a[1])
+            rows.append(Row(f"{kind} holds that overlapped a folder or SQLite hold", str(crossed), crossed > 0))
 
     # 5. killed processes' jobs closed with a message; failures all clear
     closed = [job for job in catalog.list_jobs(10**6) if job.pid in set(soak.killed_pids)]
@@ -166,7 +181,7 @@ def check(soak) -> list[Row]:
     del unclear_faults
 
     # 7. lost data and the catalog itself
-    lost = len(wrong) + len(mismatched) + len(bad)
+    lost = len(wrong) + len(mismatched) + len(bad) + sum(1 for *_, ok, _ in soak.database_restores if not ok)
     rows.append(Row("bytes lost (sets or restores not equal to what the store held)", "0" if not lost else
                     f"{lost} sets/restores", not lost))
     rows.append(Row("catalog PRAGMA integrity_check", catalog.integrity_check(), catalog.integrity_check() == "ok"))
@@ -174,6 +189,25 @@ def check(soak) -> list[Row]:
     rows += soak.hostile.rows(Row)
     for error in world.errors[:5]:
         print(f"  {error}")
+    return rows
+
+
+def database_rows(soak) -> list[Row]:
+    """The database stores' rows: every restore held a consistent prefix; no half-loaded database is left."""
+    if not soak.databases.stores:
+        return [Row("database stores", f"not run: {soak.databases.missing}", True)]
+    restores = soak.database_restores
+    wrong = [(set_id, problem) for set_id, _, ok, problem in restores if not ok]
+    for set_id, problem in wrong[:5]:
+        print(f"  restore of {set_id}: {problem}")
+    rows = [Row("database restores holding a prefix of the writes, both tables agreeing",
+                f"{len(restores) - len(wrong)} of {len(restores)} (rows written: " +
+                ", ".join(f"{store} {count}" for store, count in soak.databases.rows.items()) + ")",
+                not wrong and bool(restores))]
+    left = soak.databases.leftovers()
+    for name in left[:5]:
+        print(f"  database left on a server: {name}")
+    rows.append(Row("half-loaded databases left on the servers (killed restores')", str(len(left)), not left))
     return rows
 
 

@@ -4,7 +4,8 @@ Folder stores are changed by a writer that takes the store type's mutex for each
 of changes (like an application that coordinates with its backups), so a backup sees one
 whole state, and every state is recorded (path -> SHA-256, links as their target). SQLite
 stores get rows inserted in transactions; row ``n`` always holds ``payload(n)``, so a copy
-is right when it passes ``integrity_check`` and holds exactly rows 1..k.
+is right when it passes ``integrity_check`` and holds exactly rows 1..k. The PostgreSQL and
+MariaDB stores get rows in two tables per transaction (bench/soak_databases.py).
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ def sqlite_rows_ok(path: Path) -> tuple[bool, int, str]:
 class World:
     """Creates the stores under ``root`` and changes them until ``stop`` is set."""
 
-    def __init__(self, root: Path, registry: MutexRegistry, seed: int) -> None:
+    def __init__(self, root: Path, registry: MutexRegistry, seed: int, databases=None) -> None:
         self.root = root
+        self.databases = databases
         self.registry = registry
         self.random = random.Random(seed)
         self.lock = threading.Lock()
@@ -100,10 +102,15 @@ class World:
     def run(self) -> None:
         while not self.stop.wait(self.random.uniform(0.03, 0.12)):
             try:
-                if self.random.random() < 0.5:
+                choice = self.random.random()
+                if choice < 0.4:
                     self._change_folder(self.random.choice(FOLDER_STORES))
-                else:
+                elif choice < 0.7 or not (self.databases and self.databases.stores):
                     self._insert(self.random.choice(SQLITE_STORES))
+                else:
+                    self.databases.insert(self.random.choice(self.databases.stores), self.random.randint(1, 40))
+                    with self.lock:
+                        self.changes += 1
             except Exception as error:  # recorded and reported; the soak goes on
                 self.errors.append(f"writer: {error!r}")
 
