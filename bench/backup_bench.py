@@ -27,8 +27,8 @@ STRONGROOM = [sys.executable, "-m", "strongroom.core.cli.main"]
 _TABLE = bytes((b"etaoinshrdlu \n,.-"[i % 17]) for i in range(256))
 MEASURE = ("import resource, subprocess, sys, time; start = time.perf_counter(); "
            "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
-           "elapsed = time.perf_counter() - start; "
-           "print(code, elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+           "elapsed = time.perf_counter() - start; usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+           "print(code, elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)")
 
 
 ROUNDS = 3
@@ -38,6 +38,7 @@ ROUNDS = 3
 class Result:
     seconds: float
     peak_mib: float
+    cpu_seconds: float = 0.0  # user + system time of the command and its children (not of a server it talks to)
 
 
 def median(results: list[Result]) -> Result:
@@ -50,10 +51,10 @@ def run(command: list[str] | str, env: dict | None = None) -> Result:
     argv = ["sh", "-c", command] if isinstance(command, str) else command
     output = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True, env=env,
                             check=True).stdout.split()
-    code, elapsed, peak_kib = int(output[0]), float(output[1]), int(output[2])
+    code, elapsed, peak_kib, cpu = int(output[0]), float(output[1]), int(output[2]), float(output[3])
     if code != 0:
         raise SystemExit(f"benchmark command failed with {code}: {command}")
-    return Result(elapsed, peak_kib / 1024)
+    return Result(elapsed, peak_kib / 1024, cpu)
 
 
 # -- data ------------------------------------------------------------------------------------

@@ -114,3 +114,12 @@ def test_a_stored_connection_shows_no_secret_and_keeps_owner_only_credentials(ho
     listing = cli(home, "store", "list", "--json")
     assert PASSWORD not in listing.stdout
     assert stat.S_IMODE(server.credentials.stat().st_mode) == 0o600
+
+
+def test_with_no_stores_store_list_names_every_registered_type(home: Path) -> None:
+    from strongroom.core.stores import driver_names
+
+    result = cli(home, "store", "list")
+    assert result.returncode == 0, result.stderr
+    assert f"--type {'|'.join(driver_names())} PATH" in result.stdout
+    assert {"folder", "sqlite", "postgresql", "mariadb"} <= set(driver_names())

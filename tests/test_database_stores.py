@@ -106,6 +106,26 @@ def test_a_database_restored_into_a_new_database_holds_the_same_rows_and_objects
     assert server.databases() == before | {copy}  # no scratch database is left behind
 
 
+def test_a_dump_streamed_in_many_parts_restores_the_same_rows(engine, server, monkeypatch) -> None:
+    from strongroom.core.stores import dump_parts
+
+    monkeypatch.setattr(dump_parts, "PART_BYTES", 10_000)  # the 16 MiB parts of a real dump, scaled down
+    database = make_database(server, rows=400, note_size=200)
+    store = add_store(engine, server, database)
+    backup = engine.backup_job(store)
+    assert backup.run() == JobState.SUCCEEDED, backup.error
+    info = json.loads(_member(engine, backup.set_id, "server.json"))
+    parts = [entry for entry in engine.manifest_for(backup.set_id).entries if entry.path.startswith("dump/")
+             and entry.type == "file"]
+    assert info["parts"] == len(parts) > 5
+    assert all(entry.size == 10_000 for entry in parts[:-1]) and 0 < parts[-1].size <= 10_000
+    assert sum(entry.size for entry in parts) == info["dump_bytes"]
+    copy = new_name("copy")
+    restore = engine.restore_job(store, RestoreOptions(to_database=copy))
+    assert restore.run() == JobState.SUCCEEDED, restore.error
+    assert contents(server, copy) == contents(server, database)
+
+
 def test_restore_refuses_an_existing_database_under_never_and_leaves_it_untouched(engine, server) -> None:
     database = make_database(server, rows=20)
     store = add_store(engine, server, database)
@@ -260,7 +280,9 @@ def test_the_password_appears_nowhere_strongroom_writes(engine, server, home: Pa
             assert PASSWORD.encode() not in path.read_bytes(), path
 
 
-def test_verify_finds_a_dump_that_is_not_whole_without_any_server(engine, server, home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["cut short", "a part missing"])
+def test_verify_finds_a_dump_that_is_not_whole_without_any_server(engine, server, home: Path, tmp_path: Path,
+                                                                   damage: str) -> None:
     database = make_database(server, rows=10)
     store = add_store(engine, server, database)
     job = engine.backup_job(store)
@@ -271,15 +293,26 @@ def test_verify_finds_a_dump_that_is_not_whole_without_any_server(engine, server
     assert intact.returncode == 0, intact.stderr
     copy = tmp_path / Path(record.path).name
     shutil.copy(record.path, copy)
-    if server.kind == "postgresql":  # a table's data file is missing
-        _forge(copy, lambda files: files.pop(next(name for name in sorted(files) if name.endswith(".dat")
-                                                  and name != "dump/toc.dat")))
-        expected = "the dump lists table data"
-    else:  # the dump ends early: each member matches its checksum, but there is no "Dump completed" line
-        _forge(copy, lambda files: files.update({"dump.sql": files["dump.sql"][: len(files["dump.sql"]) // 2]}))
+    dump = "dump/dump.custom.000000" if server.kind == "postgresql" else "dump/dump.sql.000000"
+
+    def change(files: dict[str, bytes]) -> None:
+        info = json.loads(files["server.json"])
+        if damage == "cut short":  # each member matches its checksum and server.json agrees: only the dump can tell
+            files[dump] = files[dump][: len(files[dump]) * 2 // 3]
+            info["dump_bytes"] = len(files[dump])
+        else:
+            info["parts"] += 1
+        files["server.json"] = json.dumps(info).encode()
+
+    _forge(copy, change)
+    if damage == "a part missing":
+        expected = f"the dump is not whole: part {dump[:-1]}1 of 2 is missing"
+    elif server.kind == "postgresql":
+        expected = "pg_restore cannot read the dump"
+    else:
         expected = "does not end with mariadb-dump's 'Dump completed' line"
     result = cli(home, "verify", "--untrusted", str(copy))
-    assert result.returncode != 0 and expected in result.stdout + result.stderr
+    assert result.returncode != 0 and expected in result.stdout + result.stderr, result.stdout + result.stderr
 
 
 def _forge(path: Path, change) -> None:
@@ -306,7 +339,7 @@ def _forge(path: Path, change) -> None:
                               compression_level=3, notes=()))
 
 
-def test_the_scratch_folder_of_a_killed_dump_is_removed_by_the_next_backup(engine, server) -> None:
+def test_the_scratch_folder_of_a_killed_restore_is_removed_by_the_next_backup(engine, server) -> None:
     from strongroom.core.identity import this_process
     from strongroom.core.leftovers import _host_label
 
@@ -315,9 +348,9 @@ def test_the_scratch_folder_of_a_killed_dump_is_removed_by_the_next_backup(engin
     database = make_database(server, rows=5)
     store = add_store(engine, server, database)
     target = engine.default_target / store
-    killed = target / f".{database}.dump.1a2b3c4d.strongroom-{_host_label(this_process().host)}-{dead_pid()}.partial"
-    (killed / "dump").mkdir(parents=True)
-    (killed / "dump" / "toc.dat").write_bytes(b"half a dump")
+    killed = target / f".restore.1a2b3c4d.strongroom-{_host_label(this_process().host)}-{dead_pid()}.partial"
+    killed.mkdir(parents=True)
+    (killed / "dump.custom").write_bytes(b"half a dump")
     job = engine.backup_job(store)
     assert job.run() == JobState.SUCCEEDED
     assert not killed.exists()

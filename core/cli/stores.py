@@ -120,7 +120,7 @@ def list_stores(args: argparse.Namespace, paths: StrongroomPaths) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     if not stores:
-        print("no stores yet: add one with 'strongroom store add NAME --type folder|sqlite PATH'")
+        print(f"no stores yet: add one with 'strongroom store add NAME --type {'|'.join(driver_names())} PATH'")
         return 0
     width = max(len(store.name) for store in stores)
     for store in stores:

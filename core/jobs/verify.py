@@ -82,7 +82,7 @@ class VerifyJob(Job):
             return
         with SetReader(self.path, expected=expected) as reader:
             contents = DumpContents(reader, reader.manifest)
-            problems = driver.check_set(contents)
+            problems = driver.check_set(contents, self.check_cancelled)
             if not problems:
                 self.log(f"the {self.store_type} dump in the set is whole and well-formed")
                 if self.deep is not None:

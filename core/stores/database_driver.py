@@ -1,9 +1,9 @@
 """What the database server store types share: a dump taken in one snapshot, loaded back never half-way.
 
-A backup asks the server for its version, has the server's own dump tool write a
-consistent dump into scratch space on the target (the store's mutex is held only that
-long), then archives the dump's files with a ``server.json`` that names the server and
-the tools. A restore checks the dump first, loads it into a new database with a
+A backup asks the server for its version and streams the server's own dump tool's
+consistent dump straight into the set, in parts (dump_parts.py; the store's mutex is held
+until the tool has finished), with a ``server.json`` that names the server, the tools and
+the parts. A restore checks the dump first, loads it into a new database with a
 temporary name, and only then gives it its name — replacing an existing database only
 when the overwrite policy is ``always``. A load that fails drops what it made.
 """
@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
-import stat
 import time
 from abc import abstractmethod
 from collections.abc import Iterator
@@ -26,6 +24,8 @@ from ..archive import Entry, SetManifest, SetReader
 from ..archive.entry import new_entry
 from ..leftovers import partial_name, stale_database, temporary_database_name
 from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary
+from .dump_parts import dump_parts, part_chunks, write_parts
+from .server_tools import StreamedOutput, ToolFailed
 from .server_location import ServerLocation, check_credentials_file, parse_location
 
 SERVER_INFO = "server.json"
@@ -44,10 +44,11 @@ class ServerInfo:
     tool: str  # the dump tool and its version
     owner: str = ""  # the database's owner, given back to a restored database where that user exists
 
-    def document(self, location: ServerLocation, dump_format: str) -> bytes:
+    def document(self, location: ServerLocation, dump_format: str, parts: int, dump_bytes: int) -> bytes:
         return json.dumps({"server": self.product, "server_version": ".".join(map(str, self.version)),
                            "dump_tool": self.tool, "database": location.database, "location": location.text,
-                           "format": dump_format, "owner": self.owner}, indent=1).encode()
+                           "format": dump_format, "owner": self.owner, "parts": parts, "dump_bytes": dump_bytes},
+                          indent=1).encode()
 
 
 class DumpContents:
@@ -81,18 +82,20 @@ class DumpContents:
         if hooks is not None:
             hooks.file_done(entry.path)
 
-    def extract(self, prefix: str, folder: Path, hooks=None) -> None:
-        """Write every member below ``prefix/`` into ``folder`` (private), checked as it is read."""
-        for entry in self.files:
-            if not entry.path.startswith(prefix + "/"):
-                continue
-            name = entry.path[len(prefix) + 1:]
-            if "/" in name or name in ("", ".", ".."):
-                raise StoreError(f"the set member {entry.path} is not a dump file: the set is not a database dump")
-            descriptor = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with open(descriptor, "wb") as out:
-                for chunk in self.chunks(entry, hooks):
-                    out.write(chunk)
+    def parts(self, dump_file: str) -> list[Entry]:
+        """The dump's parts in order, each there and the size server.json records (StoreError if not)."""
+        return dump_parts(self.files, dump_file, self.info())
+
+    def dump_chunks(self, dump_file: str, hooks=None) -> Iterator[bytes]:
+        """The whole dump's bytes in order, checked as they are read."""
+        return part_chunks(self, self.parts(dump_file), hooks)
+
+    def extract_dump(self, dump_file: str, path: Path, hooks=None) -> None:
+        """Write the whole dump into the new file ``path`` (private), checked as it is read."""
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with open(descriptor, "wb") as out:
+            for chunk in self.dump_chunks(dump_file, hooks):
+                out.write(chunk)
 
 
 def private_scratch(near: Path, label: str) -> Path:
@@ -119,7 +122,8 @@ class DatabaseDriver(StoreDriver):
     schemes: ClassVar[tuple[str, ...]]
     example: ClassVar[str]
     default_port: ClassVar[int]
-    dump_format: ClassVar[str]
+    dump_format: ClassVar[str]  # what server.json calls the dump's format
+    dump_file: ClassVar[str]  # the dump's name, which its parts carry (dump_parts.py)
     renames_databases: ClassVar[bool] = True  # False: a new database is loaded under its own name, dropped on failure
 
     def location(self, path: str) -> ServerLocation:
@@ -160,39 +164,23 @@ class DatabaseDriver(StoreDriver):
         server = self.server_info(location)
         self.check_tool_version(server)
         session.log(f"{server.product} at {location.server}, database {location.database}; dumping with "
-                    f"{server.tool}")
-        scratch = private_scratch(session.scratch, f"{location.database[:40]}.dump")
+                    f"{server.tool}, streamed into the set")
+        _, size = self.database_size(location)
+        session.set_totals(0, size)  # the database's size on the server: about what the dump will be
+        started = time.monotonic()
+        tool, arguments = self.dump_command(location)
         try:
-            started = time.monotonic()
-            dumped = self.dump(location, scratch, session)
-            session.release_store()  # the dump is one consistent snapshot, taken: the server is no longer read
-            files = sorted((item for item in dumped.iterdir()), key=lambda item: os.fsencode(item.name))
-            total = sum(item.stat().st_size for item in files)
-            session.log(f"dump of {total} bytes in {len(files)} file(s) taken in {time.monotonic() - started:.1f} s")
-            session.set_totals(len(files) + 1, total)
-            self._archive(location, server, files, session)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-    def _archive(self, location: ServerLocation, server: ServerInfo, files: list[Path],
-                 session: SnapshotSession) -> None:
-        now = time.time_ns()
-        uid, gid = os.geteuid(), os.getegid()
-        if self.dump_format == "directory":
-            session.add(session.writer.add_bodiless(new_entry(path="dump", type="dir", mode=0o700, mtime_ns=now,
-                                                              uid=uid, gid=gid)))
-        for item in files:
-            status = item.stat()
-            name = f"dump/{item.name}" if self.dump_format == "directory" else item.name
-            meta = new_entry(path=name, type="file", mode=stat.S_IMODE(status.st_mode), mtime_ns=status.st_mtime_ns,
-                             size=status.st_size, uid=uid, gid=gid)
-            with open(item, "rb", buffering=0) as source:
-                entry, _ = session.writer.add_file(meta, source, session.advance)
-            session.add(entry)
-            session.file_done(name)
-        document = server.document(location, self.dump_format)
-        session.add(session.writer.add_bytes(new_entry(path=SERVER_INFO, type="file", mode=0o600, mtime_ns=now,
-                                                       size=len(document), uid=uid, gid=gid), document))
+            with StreamedOutput(tool, arguments, session.check_cancelled,
+                                on_output=lambda line: session.log(f"{Path(tool).name}: {line}")) as output:
+                parts, total = write_parts(output, self.dump_file, session)
+        except ToolFailed as error:
+            raise self.dump_failed(error, location) from None
+        session.release_store()  # the dump is one consistent snapshot, taken: the server is no longer read
+        session.log(f"dump of {total} bytes in {parts} part(s) taken and stored in {time.monotonic() - started:.1f} s")
+        document = server.document(location, self.dump_format, parts, total)
+        session.add(session.writer.add_bytes(new_entry(path=SERVER_INFO, type="file", mode=0o600,
+                                                       mtime_ns=time.time_ns(), size=len(document),
+                                                       uid=os.geteuid(), gid=os.getegid()), document))
 
     # -- restore --------------------------------------------------------------------------
 
@@ -210,7 +198,7 @@ class DatabaseDriver(StoreDriver):
         if exists and overwrite != "always":
             raise StoreError(f"the database {name!r} already exists on {location.server} and the overwrite policy "
                              "is 'never': restore into a new database, or choose 'always' to replace it")
-        self.check_dump(contents)  # before anything on the server is touched
+        self.check_dump(contents, hooks.check_cancelled)  # before anything on the server is touched
         log(f"the dump's structure is sound; loading it into a new database on {location.server}")
         if not exists and not self.renames_databases:
             self.create_database(location, name)
@@ -247,11 +235,11 @@ class DatabaseDriver(StoreDriver):
         except StoreError as error:
             log(f"warning: the half-loaded database {name} could not be dropped ({error}): drop it by hand")
 
-    def check_set(self, contents: DumpContents) -> list[str]:
+    def check_set(self, contents: DumpContents, check_cancelled=lambda: None) -> list[str]:
         """What is wrong with a set's dump, checked without a server (empty: nothing)."""
         try:
             contents.info()
-            self.check_dump(contents)
+            self.check_dump(contents, check_cancelled)
         except StoreError as error:
             return [str(error)]
         return []
@@ -297,11 +285,15 @@ class DatabaseDriver(StoreDriver):
         """(tables, bytes) of the store's database."""
 
     @abstractmethod
-    def dump(self, location: ServerLocation, scratch: Path, session: SnapshotSession) -> Path:
-        """Write a consistent dump of the database below ``scratch``; the folder that holds its files."""
+    def dump_command(self, location: ServerLocation) -> tuple[str, list[str]]:
+        """The dump tool and its arguments: one consistent dump of the database, written to standard output."""
 
     @abstractmethod
-    def check_dump(self, contents: DumpContents) -> None:
+    def dump_failed(self, error: ToolFailed, location: ServerLocation) -> StoreError:
+        """What went wrong when the dump tool failed, and what to do, in one line."""
+
+    @abstractmethod
+    def check_dump(self, contents: DumpContents, check_cancelled=lambda: None) -> None:
         """StoreError if the set's dump is not whole and well-formed (no server needed)."""
 
     @abstractmethod

@@ -92,7 +92,8 @@ class MariadbDriver(DatabaseDriver):
     hint = ("A MariaDB or MySQL database: dumped in one InnoDB snapshot while it is in use; "
             "the password comes from ~/.my.cnf or the credentials file.")
     default_port = 3306
-    dump_format = "file"
+    dump_format = "sql"
+    dump_file = DUMP_FILE
     renames_databases = False
 
     def _sql(self, location: ServerLocation, sql: str, database: str | None = None) -> list[str]:
@@ -148,27 +149,22 @@ class MariadbDriver(DatabaseDriver):
     def drop_database(self, location: ServerLocation, name: str) -> None:
         self._sql(location, f"DROP DATABASE IF EXISTS {_name(name)};")
 
-    def dump(self, location: ServerLocation, scratch: Path, session) -> Path:
-        folder = scratch / "dump"
-        folder.mkdir(mode=0o700)
-        try:
-            run_cancellable(_dumper(), [*_connection(location, client=False), "--single-transaction", "--routines", "--triggers",
-                                        "--events", "--hex-blob", "--quick", "--default-character-set=utf8mb4",
-                                        f"--result-file={folder / DUMP_FILE}", "--", location.database],
-                            session.check_cancelled, on_output=lambda line: session.log(f"mariadb-dump: {line}"))
-        except ToolFailed as error:
-            raise _explain(error, location, location.database) from None
-        return folder
+    def dump_command(self, location: ServerLocation) -> tuple[str, list[str]]:
+        return _dumper(), [*_connection(location, client=False), "--single-transaction", "--routines", "--triggers",
+                           "--events", "--hex-blob", "--quick", "--default-character-set=utf8mb4", "--",
+                           location.database]
 
-    def check_dump(self, contents: DumpContents) -> None:
-        entry = contents.named(DUMP_FILE)
-        if entry is None:
-            raise ServerProblem(f"the set holds no {DUMP_FILE}: it is not a MariaDB dump")
-        head, tail = b"", b""
-        for chunk in contents.chunks(entry):
-            if len(head) < 256:
-                head += chunk[:256]
-            tail = (tail + chunk)[-512:]
+    def dump_failed(self, error: ToolFailed, location: ServerLocation) -> StoreError:
+        return _explain(error, location, location.database)
+
+    def check_dump(self, contents: DumpContents, check_cancelled=lambda: None) -> None:
+        """The dump begins as mariadb-dump's output and ends with its "Dump completed" line."""
+        try:
+            parts = contents.parts(DUMP_FILE)
+        except StoreError as error:
+            raise ServerProblem(str(error)) from None
+        head = b"".join(contents.chunks(parts[0]))[:256]
+        tail = b"".join(b"".join(contents.chunks(entry)) for entry in parts[-2:])[-512:]
         if not head.lstrip().startswith(_HEADS):
             raise ServerProblem(f"{DUMP_FILE} in the set does not begin as a mariadb-dump file: it is not a dump")
         if _COMPLETED not in tail:
@@ -176,11 +172,10 @@ class MariadbDriver(DatabaseDriver):
                                 "dump was cut short")
 
     def load(self, location: ServerLocation, contents: DumpContents, hooks, log) -> None:
-        entry = contents.named(DUMP_FILE)
         try:
             run_cancellable(_client(), [*_connection(location), "--batch", f"--database={location.database}",
                                         "--default-character-set=utf8mb4"],
-                            hooks.check_cancelled, stdin_chunks=contents.chunks(entry, hooks),
+                            hooks.check_cancelled, stdin_chunks=contents.dump_chunks(DUMP_FILE, hooks),
                             on_output=lambda line: log(f"mariadb: {line}"))
         except ToolFailed as error:
             raise ServerProblem(f"the mariadb client could not load the dump into {location.database} ("

@@ -1,8 +1,8 @@
 """The postgresql store type: one database on a PostgreSQL server, dumped with pg_dump.
 
-Backup: ``pg_dump --format=directory --jobs N --compress=0`` — one snapshot shared by
-all workers, so the dump is consistent while the database is written to; the set's
-zstd does the compressing. Restore: ``pg_restore --jobs N --exit-on-error`` into a new
+Backup: ``pg_dump --format=custom --compress=0`` to standard output, streamed into the
+set (dump_parts.py) — one snapshot, so the dump is consistent while the database is
+written to; the set's zstd does the compressing. Restore: ``pg_restore --jobs N --exit-on-error`` into a new
 database with a temporary name, renamed into place only when the load succeeded.
 Passwords come from where libpq looks (``~/.pgpass``, ``PGPASSFILE``, a service file,
 or the store's ``?credentials=`` passfile); every program runs with ``--no-password``,
@@ -14,15 +14,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 
 from . import register_driver
+from .base import StoreError
 from .database_driver import DatabaseDriver, DumpContents, ServerInfo, ServerProblem, private_scratch
 from .server_location import ServerLocation
-from .server_tools import ToolFailed, find_tool, run, run_cancellable, version_of
+from .server_tools import ToolFailed, find_tool, last_lines, run, run_cancellable, version_of
 
 _MAINTENANCE = ("postgres", "template1")
-_DATA_LINE = re.compile(r"^(\d+); \d+ \d+ (TABLE DATA|BLOBS|BLOB DATA) ")
+DUMP_FILE = "dump.custom"
 
 
 def _tool(name: str) -> str:
@@ -76,7 +76,8 @@ class PostgresqlDriver(DatabaseDriver):
     hint = ("A PostgreSQL database: dumped with pg_dump in one snapshot while it is in use; "
             "the password comes from ~/.pgpass or the credentials file.")
     default_port = 5432
-    dump_format = "directory"
+    dump_format = "custom"
+    dump_file = DUMP_FILE
 
     # -- talking to the server ------------------------------------------------------------
 
@@ -164,45 +165,36 @@ class PostgresqlDriver(DatabaseDriver):
 
     # -- backup and restore ---------------------------------------------------------------
 
-    def dump(self, location: ServerLocation, scratch: Path, session) -> Path:
-        folder = scratch / "dump"
-        try:
-            run_cancellable(_tool("pg_dump"), ["--format=directory", f"--jobs={_jobs()}", "--compress=0",
-                                               "--no-password", f"--file={folder}",
-                                               f"--dbname={_conninfo(location)}"],
-                            session.check_cancelled, on_output=lambda line: session.log(f"pg_dump: {line}"))
-        except ToolFailed as error:
-            raise _explain(error, location, location.database) from None
-        return folder
+    def dump_command(self, location: ServerLocation) -> tuple[str, list[str]]:
+        # Custom format to standard output, uncompressed (the set compresses): streamed, it beat
+        # --format=directory --jobs on the bench (bench/database_bench.py), and pg_restore --jobs
+        # still loads it in parallel from the file a restore writes.
+        return _tool("pg_dump"), ["--format=custom", "--compress=0", "--no-password",
+                                  f"--dbname={_conninfo(location)}"]
 
-    def check_dump(self, contents: DumpContents) -> None:
-        names = {entry.path for entry in contents.files}
-        if "dump/toc.dat" not in names:
-            raise ServerProblem("the set holds no pg_dump table of contents (dump/toc.dat): it is not a whole dump")
-        scratch = private_scratch(Path(os.environ.get("TMPDIR") or "/tmp"), "toc")
+    def dump_failed(self, error: ToolFailed, location: ServerLocation) -> StoreError:
+        return _explain(error, location, location.database)
+
+    def check_dump(self, contents: DumpContents, check_cancelled=lambda: None) -> None:
+        """pg_restore reads the whole dump (every block, to the end) and writes it as SQL to nowhere."""
         try:
-            with open(os.open(scratch / "toc.dat", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-                for chunk in contents.chunks(contents.named("dump/toc.dat")):
-                    out.write(chunk)
-            try:
-                listing = run(_tool("pg_restore"), ["--list", str(scratch)]).stdout
-            except ToolFailed as error:
-                raise ServerProblem(f"pg_restore cannot read the dump's table of contents: {error}") from None
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        for line in listing.splitlines():
-            match = _DATA_LINE.match(line)
-            if match and match.group(2) == "TABLE DATA" and f"dump/{match.group(1)}.dat" not in names:
-                raise ServerProblem(f"the dump lists table data {match.group(1)}.dat that the set does not hold: it "
-                                    "is not a whole dump")
+            chunks = contents.dump_chunks(DUMP_FILE)
+        except StoreError as error:
+            raise ServerProblem(str(error)) from None
+        try:
+            run_cancellable(_tool("pg_restore"), ["--file=/dev/null"], check_cancelled, stdin_chunks=chunks)
+        except ToolFailed as error:
+            raise ServerProblem(f"pg_restore cannot read the dump: {last_lines(error.output) or error}; it is not a "
+                                "whole pg_dump archive") from None
 
     def load(self, location: ServerLocation, contents: DumpContents, hooks, log) -> None:
         folder = private_scratch(contents.reader.path.parent, "restore")
         try:
-            contents.extract("dump", folder, hooks)
+            dump = folder / DUMP_FILE
+            contents.extract_dump(DUMP_FILE, dump, hooks)  # pg_restore --jobs reads a file, not a pipe
             try:
                 run_cancellable(_tool("pg_restore"), [f"--jobs={_jobs()}", "--exit-on-error", "--no-password",
-                                                      f"--dbname={_conninfo(location)}", str(folder)],
+                                                      f"--dbname={_conninfo(location)}", str(dump)],
                                 hooks.check_cancelled, on_output=lambda line: log(f"pg_restore: {line}"))
             except ToolFailed as error:
                 raise ServerProblem(f"pg_restore could not load the dump into {location.database} ("
