@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: install run cli test bench bench-backup bench-scale bench-fidelity bench-gui screenshots package smoke soak clean
+.PHONY: install run cli test bench bench-backup bench-scale bench-fidelity bench-database bench-gui screenshots package smoke soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench-scale: $(STAMP)
 
 bench-fidelity: $(STAMP)
 	$(BIN)/python bench/fidelity_bench.py $(BENCH_ARGS)
+
+bench-database: $(STAMP)
+	$(BIN)/python bench/database_bench.py $(BENCH_ARGS)
 
 bench-gui: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_bench.py $(BENCH_ARGS)
