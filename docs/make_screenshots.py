@@ -180,6 +180,16 @@ def main() -> int:
         grab(restore, "restore-wizard-5-summary")
         restore.reject()
 
+        full = engine.catalog.list_sets("documents")[0]  # found damaged by a verify: the wizard asks for an override
+        engine.catalog.mark_damaged(full.id, "dir02/file-00021.txt: SHA-256 differs from the manifest's")
+        damaged = window.open_restore_wizard("documents")
+        damaged.next()
+        damaged.set_page.tree.setCurrentItem(damaged.set_page.tree.topLevelItem(1))
+        settle(app, 150)
+        grab(damaged, "restore-wizard-2-damaged-set")
+        damaged.reject()
+        engine.catalog.mark_verified(full.id)
+
         # A busy console: a CLI holds the sqlite mutex; folder jobs crawl, one runs and one queues.
         holder = subprocess.Popen([sys.executable, "-m", "strongroom.core.cli.main", "--home", str(home), "locks",
                                    "with", "sqlite", "--job-id", "cli-nightly-db", "--store", "crm", "--", "cat"],

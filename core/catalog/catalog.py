@@ -231,6 +231,19 @@ class Catalog:
         with self.connect() as connection:
             connection.execute("UPDATE sets SET damaged = ? WHERE id = ?", (f"{now_text()}: {reason}"[:2000], set_id))
 
+    def damaged_in_chain(self, record: SetRecord) -> SetRecord | None:
+        """The set whose last verify failed among ``record`` and the sets it stands on (None: none did)."""
+        seen = set()
+        while record is not None and record.id not in seen:
+            if record.damaged:
+                return record
+            seen.add(record.id)
+            try:
+                record = self.get_set(record.parent) if record.parent else None
+            except CatalogError:
+                return None  # a missing parent gets its own message when the set is read
+        return None
+
     def remove_sets(self, records: list[SetRecord], files: dict[str, list[str]]) -> None:
         """Forget sets and note their files as to be deleted, in one transaction (the commit point of a
         deletion: no record is left pointing at a file that is gone, and no file is forgotten)."""

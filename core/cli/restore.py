@@ -34,6 +34,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--untrusted", action="store_true",
                         help="NAME is a set file this catalog does not know (copied from another machine): restore "
                              "it into --to DIR with no set-id bits, nothing world-writable, owned by you")
+    parser.add_argument("--allow-damaged", action="store_true",
+                        help="restore the set even though its last verify failed (or that of a set it stands on)")
     parser.add_argument("--json", action="store_true", help="print the job's outcome as JSON")
     parser.set_defaults(handler=restore)
 
@@ -44,7 +46,7 @@ def restore(args: argparse.Namespace, paths: StrongroomPaths) -> int:
         raise UsageError("a set from elsewhere is restored only into a folder: give --to DIR")
     options = RestoreOptions(to=Path(args.to).absolute() if args.to else None, overwrite=args.overwrite,
                              paths=tuple(args.path), dry_run=args.dry_run, untrusted=args.untrusted,
-                             to_database=args.to_database)
+                             to_database=args.to_database, allow_damaged=args.allow_damaged)
     if args.untrusted:
         job = engine.untrusted_restore_job(Path(args.name), options, mutex_timeout=args.wait)
     else:

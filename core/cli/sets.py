@@ -68,7 +68,8 @@ def list_sets(args: argparse.Namespace, paths: StrongroomPaths) -> int:
         print("no backup sets yet: run 'strongroom backup NAME'")
         return 0
     for record in records:
-        verified = "verified" if record.verified else "not verified"
+        verified = f"DAMAGED ({record.damaged})" if record.damaged else \
+            "verified" if record.verified else "not verified"
         print(f"{record.id}  {record.kind:<11}  {record.created}  {record.files} files  "
               f"{human_bytes(record.bytes)} -> {human_bytes(record.stored_bytes)}  {verified}")
     return 0

@@ -77,8 +77,22 @@ class RestoreJob(Job):
         if record.store != self.store.name:
             raise StoreError(f"set {record.id} belongs to store {record.store!r}, not {self.store.name!r}: "
                              f"restore it with 'strongroom restore {record.store} --set {record.id}'")
+        self._check_not_damaged(record)
         manifest = self.engine.load_manifest(record)
         return manifest, _CatalogSets(self.engine, manifest)
+
+    def _check_not_damaged(self, record) -> None:
+        """Refuse a set whose last verify failed, or that stands on one, unless the options allow it."""
+        damaged = self.engine.catalog.damaged_in_chain(record)
+        if damaged is None:
+            return
+        which = f"set {record.id}" if damaged.id == record.id else f"set {record.id} stands on set {damaged.id}, which"
+        if self.options.allow_damaged:
+            self.warn(f"{which} failed its last verify ({damaged.damaged}); restoring it anyway, as asked: "
+                      "check what comes back")
+            return
+        raise StoreError(f"{which} failed its last verify ({damaged.damaged}): choose another set, verify it "
+                         "again, or allow restoring a damaged set")
 
     def _untrusted(self, path: Path) -> tuple[SetManifest, SetAccess]:
         with SetReader(path) as reader:

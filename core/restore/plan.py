@@ -44,6 +44,7 @@ class RestoreOptions:
     dry_run: bool = False
     untrusted: bool = False  # a set from elsewhere: restored tamed (see ``tamed``)
     to_database: str | None = None  # a database store: load into this database instead of the store's own
+    allow_damaged: bool = False  # restore a set whose last verify failed (or one it stands on) all the same
 
     def __post_init__(self) -> None:
         if self.overwrite not in OVERWRITE_POLICIES:

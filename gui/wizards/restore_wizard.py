@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFormLayout, QLabel, QLineEdit, QListWidget,
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPlainTextEdit, QRadioButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWizard, QWizardPage)
 
@@ -22,11 +23,13 @@ from ...core.restore.plan import CREATE, KEEP, REPLACE
 from ...core.stores import driver_for
 from ...core.units import human_bytes, human_time
 from ..background import BackgroundCall
+from ..icons import state_icon
 from .database_restore import DATABASE_POLICY_TEXT, database_summary, is_database
 from .restore_items_page import ERROR_STYLE, ItemsPage
 from .target_picker import FolderChoice
 
 MAX_SUMMARY_LINES = 2000
+VERIFIED = 5  # the set list's column
 POLICY_TEXT = {
     "never": "never: existing files are kept as they are (safest)",
     "if-older": "if older: replace an existing file only when it is older than the one in the set",
@@ -87,20 +90,40 @@ class SetPage(QWizardPage):
         self.tree.setObjectName("restoreSets")
         self.tree.setRootIsDecorated(False)
         self.tree.setHeaderLabels(["Taken", "Kind", "Files", "Size", "Stored", "Verified", "Set"])
-        self.tree.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
+        self.tree.currentItemChanged.connect(self._current_changed)
+        self.damage = QLabel(self)
+        self.damage.setObjectName("setDamage")
+        self.damage.setWordWrap(True)
+        self.damage.setStyleSheet(ERROR_STYLE)
+        self.allow_damaged = QCheckBox("Restore this damaged set anyway (what comes back may be wrong or incomplete)",
+                                       self)
+        self.allow_damaged.setObjectName("allowDamaged")
+        self.allow_damaged.toggled.connect(lambda *_: self.completeChanged.emit())
         layout = QVBoxLayout(self)
         layout.addWidget(self.tree)
+        layout.addWidget(self.damage)
+        layout.addWidget(self.allow_damaged)
+        self._current_changed()
 
     def initializePage(self) -> None:  # noqa: N802 (Qt naming)
         self.tree.clear()
         name = self.wizard().store_page.store_name()
-        for record in reversed(self.engine.catalog.list_sets(name)):
+        catalog = self.engine.catalog
+        for record in reversed(catalog.list_sets(name)):
             changed = " changed" if record.kind == "incremental" else ""
+            damaged = catalog.damaged_in_chain(record)
+            verified = ("DAMAGED" if damaged.id == record.id else "stands on a damaged set") if damaged \
+                else human_time(record.verified) if record.verified else "not verified"
             item = QTreeWidgetItem(self.tree, [
                 human_time(record.created), record.kind, f"{record.files}{changed}", human_bytes(record.size_of_store),
-                human_bytes(record.stored_bytes), human_time(record.verified) if record.verified else "not verified",
-                record.id])
+                human_bytes(record.stored_bytes), verified, record.id])
             item.setData(0, Qt.ItemDataRole.UserRole, record)
+            item.setData(1, Qt.ItemDataRole.UserRole, damaged)
+            if damaged is not None:
+                item.setIcon(VERIFIED, state_icon("failed"))
+                item.setForeground(VERIFIED, QBrush(QColor("#c62828")))
+                which = "its" if damaged.id == record.id else f"it stands on set {damaged.id}, whose"
+                item.setToolTip(VERIFIED, f"{which} last verify failed: {damaged.damaged}")
         if self.tree.topLevelItemCount():
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
         for column in range(self.tree.columnCount()):
@@ -110,8 +133,25 @@ class SetPage(QWizardPage):
         item = self.tree.currentItem()
         return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
 
+    def damaged(self) -> SetRecord | None:
+        """The set whose verify failed among the chosen one and those it stands on."""
+        item = self.tree.currentItem()
+        return item.data(1, Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _current_changed(self, *_) -> None:
+        damaged = self.damaged()
+        if damaged is not None:
+            record = self.record()
+            which = "This set" if damaged.id == record.id else f"This set stands on set {damaged.id}, which"
+            self.damage.setText(f"{which} failed its last verify ({damaged.damaged}). Choose another set, verify it "
+                                "again from the Sets view, or tick below to restore it anyway.")
+        self.allow_damaged.setChecked(False)
+        self.damage.setVisible(damaged is not None)
+        self.allow_damaged.setVisible(damaged is not None)
+        self.completeChanged.emit()
+
     def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
-        return self.record() is not None
+        return self.record() is not None and (self.damaged() is None or self.allow_damaged.isChecked())
 
 
 class DestinationPage(QWizardPage):
@@ -301,7 +341,8 @@ class RestoreWizard(QWizard):
 
     def options(self) -> RestoreOptions:
         return RestoreOptions(to=self.destination_page.to(), overwrite=self.destination_page.policy.currentData(),
-                              paths=self.items_page.paths(), to_database=self.destination_page.to_database())
+                              paths=self.items_page.paths(), to_database=self.destination_page.to_database(),
+                              allow_damaged=self.set_page.damaged() is not None)
 
     def request(self) -> tuple[str, str, RestoreOptions]:
         return self.store_page.store_name(), self.set_page.record().id, self.options()

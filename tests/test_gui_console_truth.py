@@ -1,0 +1,81 @@
+"""The console tells the truth at a glance (issue 17): one test per finding, on the real console.
+
+Each test drives the main window or a wizard with qtbot the way an administrator would,
+after making the situation real (a set damaged on disk and found so by verify, a job
+running, ...), and checks what the window shows against the catalog and the jobs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from strongroom.core.jobs import JobState
+from strongroom.core.restore import RestoreOptions
+
+from .conftest import cli
+from .trees import make_tree
+
+
+def _damage_on_disk(path: Path) -> None:
+    """Flip bytes in the middle of a set file, as a failing disk would."""
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.seek(size // 2)
+        data = handle.read(64)
+        handle.seek(size // 2)
+        handle.write(bytes(byte ^ 0xFF for byte in data))
+
+
+def _store_with_a_damaged_full_set(engine, tmp_path: Path):
+    """A folder store whose full set was damaged and found so by verify, and an incremental set on top of it."""
+    source = make_tree(tmp_path / "docs", {f"f{n}.bin": os.urandom(40_000) for n in range(20)})
+    engine.add_store("docs", "folder", str(source))
+    assert engine.backup_job("docs").run() == JobState.SUCCEEDED
+    (source / "f0.bin").write_bytes(b"changed")
+    assert engine.backup_job("docs", engine.default_backup_options(incremental=True)).run() == JobState.SUCCEEDED
+    full, incremental = engine.catalog.list_sets("docs")
+    _damage_on_disk(Path(full.path))
+    verify = engine.verify_job(full.id)
+    assert verify.run() == JobState.FAILED
+    return engine.catalog.get_set(full.id), engine.catalog.get_set(incremental.id)
+
+
+def test_a_set_that_failed_verify_is_marked_damaged_in_the_restore_wizard_and_needs_an_override(console, qtbot,
+                                                                                                 tmp_path):
+    full, incremental = _store_with_a_damaged_full_set(console.engine, tmp_path)
+    assert full.damaged and not incremental.damaged
+    wizard = console.open_restore_wizard("docs")
+    wizard.next()
+    page = wizard.set_page
+    newest, oldest = page.tree.topLevelItem(0), page.tree.topLevelItem(1)
+    assert oldest.text(5) == "DAMAGED" and full.damaged in oldest.toolTip(5)
+    assert newest.text(5) == "stands on a damaged set" and full.id in newest.toolTip(5)
+    for item in (newest, oldest):
+        page.tree.setCurrentItem(item)
+        assert not page.isComplete()
+        assert page.damage.isVisible() and page.allow_damaged.isVisible()
+        assert "failed its last verify" in page.damage.text()
+        page.allow_damaged.setChecked(True)
+        assert page.isComplete()
+        assert wizard.options().allow_damaged
+    page.tree.setCurrentItem(newest)
+    assert not page.allow_damaged.isChecked() and not page.isComplete()  # a new choice asks again
+
+
+def test_a_restore_of_a_damaged_set_is_refused_unless_allowed_and_the_set_list_says_damaged(engine, home, tmp_path):
+    full, incremental = _store_with_a_damaged_full_set(engine, tmp_path)
+    for record in (full, incremental):
+        job = engine.restore_job("docs", RestoreOptions(to=tmp_path / f"out-{record.kind}"), set_id=record.id)
+        assert job.run() == JobState.FAILED
+        assert "failed its last verify" in job.error and full.id in job.error
+        assert not (tmp_path / f"out-{record.kind}").exists()
+    allowed = engine.restore_job("docs", RestoreOptions(to=tmp_path / "allowed", allow_damaged=True), set_id=full.id)
+    allowed.run()
+    assert any("restoring it anyway, as asked" in warning for warning in allowed.warnings)
+    listing = cli(home, "sets", "docs")
+    assert listing.returncode == 0
+    line = next(line for line in listing.stdout.splitlines() if line.startswith(full.id))
+    assert "DAMAGED" in line
+    refused = cli(home, "restore", "docs", "--set", full.id, "--to", str(tmp_path / "cli"))
+    assert refused.returncode == 1 and "failed its last verify" in refused.stdout + refused.stderr
