@@ -79,3 +79,60 @@ def test_a_restore_of_a_damaged_set_is_refused_unless_allowed_and_the_set_list_s
     assert "DAMAGED" in line
     refused = cli(home, "restore", "docs", "--set", full.id, "--to", str(tmp_path / "cli"))
     assert refused.returncode == 1 and "failed its last verify" in refused.stdout + refused.stderr
+
+
+def test_the_items_page_of_an_incremental_set_says_everything_restores_the_whole_point_in_time(console, qtbot,
+                                                                                                tmp_path):
+    from strongroom.core.units import human_bytes
+
+    engine = console.engine
+    source = make_tree(tmp_path / "docs", {f"d/f{n}.bin": os.urandom(30_000) for n in range(30)})
+    engine.add_store("docs", "folder", str(source))
+    assert engine.backup_job("docs").run() == JobState.SUCCEEDED
+    (source / "d" / "f3.bin").write_bytes(b"x" * 1000)
+    assert engine.backup_job("docs", engine.default_backup_options(incremental=True)).run() == JobState.SUCCEEDED
+    manifest = engine.manifest_for(engine.catalog.latest_set("docs").id)
+    assert manifest.kind == "incremental" and manifest.files == 1
+    wizard = console.open_restore_wizard("docs")
+    wizard.next()
+    wizard.next()
+    items = wizard.items_page
+    qtbot.waitUntil(items.isComplete, timeout=10_000)
+    text = items.status.text()
+    assert items.everything.text() == "Everything at this point in time"
+    assert f"held {len(manifest.entries)} items, {human_bytes(manifest.store_bytes)} of files" in text
+    assert len(manifest.entries) >= 31 and manifest.store_bytes >= 29 * 30_000 + 1000
+    assert "only the 1 changed file" in text and "the rest comes from the sets it stands on" in text
+
+
+def test_folders_above_a_ticked_item_in_the_restore_tree_show_a_partial_tick(engine, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from strongroom.gui.models.manifest_tree import ManifestTreeModel
+
+    source = make_tree(tmp_path / "docs", {"a/b/c.txt": "c", "a/b/d.txt": "d", "a/e.txt": "e", "z.txt": "z"})
+    engine.add_store("docs", "folder", str(source))
+    assert engine.backup_job("docs").run() == JobState.SUCCEEDED
+    model = ManifestTreeModel()
+    model.set_manifest(engine.manifest_for(engine.catalog.latest_set("docs").id))
+
+    def child(parent, name):
+        model.fetchMore(parent)
+        return next(model.index(row, 0, parent) for row in range(model.rowCount(parent))
+                    if model.index(row, 0, parent).data() == name)
+
+    def state(index):
+        return Qt.CheckState(model.data(index, Qt.ItemDataRole.CheckStateRole))
+
+    a = child(model.index(-1, -1), "a")
+    b = child(a, "b")
+    c = child(b, "c.txt")
+    z = child(model.index(-1, -1), "z.txt")
+    assert model.setData(c, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
+    assert state(c) == Qt.CheckState.Checked
+    assert state(b) == Qt.CheckState.PartiallyChecked and state(a) == Qt.CheckState.PartiallyChecked
+    assert state(z) == Qt.CheckState.Unchecked and state(child(b, "d.txt")) == Qt.CheckState.Unchecked
+    assert model.setData(a, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)  # ticking a partial folder
+    assert model.selected_paths() == ("a",) and state(b) == Qt.CheckState.Checked
+    assert model.setData(a, Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    assert state(b) == Qt.CheckState.Unchecked and not model.selected_paths()

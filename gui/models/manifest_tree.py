@@ -70,11 +70,13 @@ class ManifestTreeModel(QAbstractItemModel):
         self.matches: list[Node] | None = None  # None: tree mode
         self.more_matches = 0
         self.checked: set[str] = set()
+        self._partial: set[str] = set()  # folders with a ticked item somewhere below them
         self._ticked: dict[str, tuple[str, int]] = {}  # each ticked item's type and (a file's) size
 
     def set_manifest(self, manifest: SetManifest | None) -> None:
         self.beginResetModel()
         self.manifest, self.matches, self.more_matches, self.checked, self._ticked = manifest, None, 0, set(), {}
+        self._partial = set()
         self.root = Node(manifest.entries.find(ROOT) if manifest is not None else None, None)
         if manifest is not None:
             self.root.children = self._take(self.root)
@@ -151,6 +153,7 @@ class ManifestTreeModel(QAbstractItemModel):
         return ", ".join(parts)
 
     def _refresh_checks(self) -> None:
+        self._partial = {parent for path in self.checked for parent in _ancestors(path)}
         if self.rowCount():
             self.layoutAboutToBeChanged.emit()  # check states of rows at any depth change: repaint them all
             self.layoutChanged.emit()
@@ -231,7 +234,10 @@ class ManifestTreeModel(QAbstractItemModel):
         column = index.column()
         entry = node.entry
         if role == Qt.ItemDataRole.CheckStateRole and column == 0:
-            return Qt.CheckState.Checked if self.is_checked(node) else Qt.CheckState.Unchecked
+            if self.is_checked(node):
+                return Qt.CheckState.Checked
+            # a folder with ticked items below it shows so (ticking it takes everything in it)
+            return Qt.CheckState.PartiallyChecked if node.path in self._partial else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
             return display_path(node.path)
         if role != Qt.ItemDataRole.DisplayRole or entry is None:
@@ -257,6 +263,14 @@ class ManifestTreeModel(QAbstractItemModel):
 
 def _count(number: int, one: str, many: str | None = None) -> str:
     return f"{number} {one if number == 1 else many or one + 's'}"
+
+
+def _ancestors(path: str) -> Iterator[str]:
+    """The folders above ``path``, nearest first."""
+    path = path.rpartition("/")[0]
+    while path:
+        yield path
+        path = path.rpartition("/")[0]
 
 
 def _covered(path: str, checked: set[str]) -> bool:

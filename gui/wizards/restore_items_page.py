@@ -28,7 +28,7 @@ class ItemsPage(QWizardPage):
         self.setSubTitle("Everything, or tick files and folders (a ticked folder brings everything below it).")
         self.manifest = None
         self._loaded_for: str | None = None
-        self.everything = QRadioButton("Everything in the set", self)
+        self.everything = QRadioButton("Everything at this point in time", self)
         self.everything.setObjectName("restoreEverything")
         self.some = QRadioButton("Only the items ticked below", self)
         self.some.setObjectName("restoreSome")
@@ -138,7 +138,12 @@ class ItemsPage(QWizardPage):
                                 "into the database chosen on the next page.")
             self.completeChanged.emit()
             return
-        text = f"The set holds {len(manifest.entries)} items, {human_bytes(manifest.store_bytes)} of files."
+        text = f"At this point in time the store held {len(manifest.entries)} items, " \
+               f"{human_bytes(manifest.store_bytes)} of files: that is what “Everything” restores."
+        if manifest.kind == "incremental":
+            text += f" (This incremental set itself stores only the {manifest.files} changed " \
+                    f"{'file' if manifest.files == 1 else 'files'}, {human_bytes(manifest.bytes)}; the rest comes " \
+                    "from the sets it stands on.)"
         if self.searching:
             text += " Searching…"
         elif self.model.matches is not None:
