@@ -55,3 +55,8 @@ def human_time(value: str | float | None) -> str:
     except (ValueError, OverflowError, OSError):
         return str(value)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def counted(number: int, one: str, many: str | None = None) -> str:
+    """``1 file``, ``3 files``: a count with its noun in the right number (``many`` when not just one + s)."""
+    return f"{number} {one if number == 1 else many or one + 's'}"

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit,
 
 from ..core.catalog import JobRecord
 from ..core.jobs import Job
-from ..core.units import human_bytes, human_time
+from ..core.units import counted, human_bytes, human_time
 
 
 class JobDetailsDialog(QDialog):
@@ -36,7 +36,7 @@ class JobDetailsDialog(QDialog):
         lines = [f"{record.operation} of store {record.store}: {record.state.replace('-', ' ')}",
                  f"created {human_time(record.created)}, started {human_time(record.started)}, "
                  f"finished {human_time(record.finished)}",
-                 f"{record.files} files, {human_bytes(record.bytes)}" + (f", set {record.set_id}" if record.set_id else "")]
+                 f"{counted(record.files, 'file')}, {human_bytes(record.bytes)}" + (f", set {record.set_id}" if record.set_id else "")]
         if record.error:
             lines.append(f"Error: {record.error}")
         lines.extend(f"Warning: {warning}" for warning in record.warnings)

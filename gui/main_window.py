@@ -36,6 +36,7 @@ from .tray import Tray
 from .verify_dialog import VerifyDialog
 from .wizards.backup_wizard import BackupWizard
 from .wizards.restore_wizard import RestoreWizard
+from ..core.units import counted
 
 CLOSE_DEADLINE_MS = 120_000  # after this, a close waits no longer for cancelled jobs to end
 
@@ -46,7 +47,7 @@ class MainWindow(QMainWindow):
     def __init__(self, engine: Engine, *, tray: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.setWindowTitle("Strongroom — backup console")
+        self.setWindowTitle("Backup console")  # the application adds " — Strongroom"
         self.setWindowIcon(app_icon())
         self.engine = engine
         self.manager = JobManager(self)
@@ -95,7 +96,7 @@ class MainWindow(QMainWindow):
         self.plans.start()
         self.resize(1280, 860)
         if engine.orphaned_jobs:
-            self.statusBar().showMessage(f"{len(engine.orphaned_jobs)} job(s) whose process had ended without "
+            self.statusBar().showMessage(f"{counted(len(engine.orphaned_jobs), 'job')} whose process had ended without "
                                          "finishing are now shown as failed; their details say more", 30000)
         if engine.settings_problem:
             QTimer.singleShot(0, lambda: show_error(self, "Settings not used", engine.settings_problem))
@@ -368,7 +369,7 @@ class MainWindow(QMainWindow):
             active = len(self.manager.active())  # jobs whose threads are only finishing need no question
             if not self._closing and active:
                 if not ask(self, "Jobs are still running",
-                           f"{active} job(s) are still running or waiting.\n\nCancel them and close? Cancelled "
+                           f"{counted(active, 'job')} {'is' if active == 1 else 'are'} still running or waiting.\n\nCancel them and close? Cancelled "
                            "backups leave no partial set and no held mutex; files a cancelled restore has already "
                            "put in place stay there.", "Cancel jobs and close", "Keep running"):
                     event.ignore()

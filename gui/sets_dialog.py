@@ -21,7 +21,7 @@ from ..core.retention.policy import RULES, RetentionError, RetentionPolicy
 from ..core.retention.prune import holding_prune_mutex
 from ..core.retention.removal import remove_sets
 from ..core.retention.select import choose, dependents
-from ..core.units import human_bytes, human_time
+from ..core.units import counted, human_bytes, human_time
 from .icons import state_icon
 from .messages import EXPECTED, ask, error_text
 
@@ -154,9 +154,9 @@ class SetsDialog(QDialog):
         below = dependents(self.engine.catalog.list_sets(), record.id)
         text = f"Delete set {record.id} ({record.kind}, {human_time(record.created)})?"
         if below:
-            text += (f"\n\n{len(below)} incremental set(s) stand on it and cannot be restored without it; they are "
+            text += (f"\n\n{counted(len(below), 'incremental set')} {'stands' if len(below) == 1 else 'stand'} on it and cannot be restored without it; they are "
                      "deleted too:\n" + "\n".join(child.id for child in below))
-        if not ask(self, "Delete set?", text, f"Delete {1 + len(below)} set(s)"):
+        if not ask(self, "Delete set?", text, f"Delete {counted(1 + len(below), 'set')}"):
             return
         try:
             with holding_prune_mutex(self.engine, "sets delete", timeout=5):
@@ -164,9 +164,9 @@ class SetsDialog(QDialog):
         except EXPECTED as error:
             self.message.setText(error_text(error))
             return
-        self.message.setText(f"Deleted {1 + len(below) - len(busy)} set(s); {human_bytes(freed)} freed."
-                             + (f" {len(busy)} set(s) are being read (a restore or verify) and were kept: try again "
-                                "when it has finished." if busy else ""))
+        self.message.setText(f"Deleted {counted(1 + len(below) - len(busy), 'set')}; {human_bytes(freed)} freed."
+                             + (f" {counted(len(busy), 'set')} {'is' if len(busy) == 1 else 'are'} being read (a "
+                                f"restore or verify) and kept: try again when it has finished." if busy else ""))
         self.refresh()
         self.changed.emit()
 
@@ -190,7 +190,7 @@ class SetsDialog(QDialog):
                            damaged=damaged)
         would = {decision.record.id: (decision.keep, decision.reason) for decision in decisions}
         removed = sum(1 for keep, _ in would.values() if not keep)
-        self.message.setText(f"{policy.describe()}: {len(would) - removed} set(s) kept, {removed} removed at the "
+        self.message.setText(f"{policy.describe()}: {counted(len(would) - removed, 'set')} kept, {removed} removed at the "
                              "next prune (nothing is removed by the preview).")
         self.refresh(would)
         return would

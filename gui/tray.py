@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from ..core.jobs import Job, JobState
 from .icons import app_icon, state_icon
+from ..core.units import counted
 
 
 class Tray(QSystemTrayIcon):
@@ -35,9 +36,9 @@ class Tray(QSystemTrayIcon):
             self.showMessage(f"{job.operation.capitalize()} of {job.store_name} failed", job.error or "",
                              QSystemTrayIcon.MessageIcon.Critical)
         elif job.state in (JobState.SUCCEEDED, JobState.WARNINGS):
-            note = f" with {len(job.warnings)} warning(s)" if job.warnings else ""
+            note = f" with {counted(len(job.warnings), 'warning')}" if job.warnings else ""
             self.showMessage(f"{job.operation.capitalize()} of {job.store_name} finished{note}",
-                             f"{job.progress.files_done} files" + (f", set {job.set_id}" if job.set_id else ""),
+                             f"{counted(job.progress.files_done, 'file')}" + (f", set {job.set_id}" if job.set_id else ""),
                              QSystemTrayIcon.MessageIcon.Information)
 
     def _show_window(self) -> None:

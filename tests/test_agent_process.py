@@ -99,7 +99,7 @@ def test_sigterm_during_a_running_job_leaves_no_partial_set_and_a_free_mutex(hom
     finally:
         output = stop_agent(agent)
     assert agent.returncode == 0, output
-    assert "stopping: cancelling 1 running plan(s)" in output
+    assert "stopping: cancelling 1 running plan" in output
     job = catalog.list_jobs()[0]
     assert job.state == "cancelled" and job.set_id is None
     assert catalog.list_sets() == []

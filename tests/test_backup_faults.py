@@ -190,7 +190,7 @@ def test_partial_files_of_killed_processes_are_removed_by_the_next_job(engine, t
     assert job.run() == JobState.SUCCEEDED
     assert not killed_backup.exists() and not killed_copy.exists()
     assert live.exists() and foreign.exists() and unrelated.exists()
-    assert any("removed 2 partial file(s)" in line for line in job.log_lines)
+    assert any("removed 2 partial files" in line for line in job.log_lines)
 
     out = tmp_path / "out"
     (out / "sub").mkdir(parents=True)
@@ -278,7 +278,7 @@ def test_a_backup_killed_around_its_commit_leaves_a_whole_set_or_none(engine, tm
         assert sets == []
         job = engine.backup_job("docs")
         assert job.run() == JobState.SUCCEEDED
-        assert any("removed 2 partial file(s)" in line for line in job.log_lines)
+        assert any("removed 2 partial files" in line for line in job.log_lines)
         assert [p.name for p in folder.iterdir()] and len(list(folder.glob("*.tar.zst"))) == 1
     assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]
 

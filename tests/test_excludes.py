@@ -147,7 +147,7 @@ def test_dry_run_lists_what_would_be_stored_and_what_each_rule_leaves_out_and_wr
     assert "exclude    tree:b.log  (pattern '*.log')" in lines
     assert "exclude    tree:build  (pattern 'build/')" in lines
     assert "exclude    tree:big  (size limit 4.0 KiB)" in lines
-    assert lines[-1] == "tree: would store 1 item(s), leave out 3; nothing was written"
+    assert lines[-1] == "tree: would store 1 item, leave out 3; nothing was written"
     assert json.loads(cli(home, "sets", "--json").stdout) == []
     assert json.loads(cli(home, "jobs", "--json").stdout) == []
     assert not (home / "backups").exists()

@@ -164,7 +164,7 @@ def test_closing_with_running_jobs_asks_then_cancels_cleanly(engine, qtbot, tmp_
     assert hold.entered.wait(10)
     asked = answer(monkeypatch, "strongroom.gui.main_window", False)
     window.close()
-    assert window.isVisible() and not job.cancel_requested and "1 job(s)" in asked[0]
+    assert window.isVisible() and not job.cancel_requested and "1 job is still running" in asked[0]
     answer(monkeypatch, "strongroom.gui.main_window", True)
     window.close()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)

@@ -136,3 +136,47 @@ def test_folders_above_a_ticked_item_in_the_restore_tree_show_a_partial_tick(eng
     assert model.selected_paths() == ("a",) and state(b) == Qt.CheckState.Checked
     assert model.setData(a, Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
     assert state(b) == Qt.CheckState.Unchecked and not model.selected_paths()
+
+
+def test_the_window_title_does_not_repeat_the_application_name(console):
+    # The application's display name is added to every title by Qt: the window's own title must not repeat it.
+    assert console.windowTitle() == "Backup console"
+
+
+def test_a_failed_job_shows_no_full_progress_bar_and_a_verify_counts_its_files(console, qtbot, tmp_path):
+    import shutil
+
+    from strongroom.gui.models.jobs_model import FRACTION_ROLE, JOB_ID_ROLE, PROGRESS
+
+    from .gui_support import wait_for_jobs
+
+    engine = console.engine
+    source = make_tree(tmp_path / "docs", {f"f{n}.txt": f"file {n}" for n in range(7)})
+    engine.add_store("docs", "folder", str(source))
+    [good] = console.start_backups([("docs", engine.default_backup_options())])
+    wait_for_jobs(qtbot, [good])
+    [verify] = console.start_verify(good.set_id)
+    wait_for_jobs(qtbot, [verify])
+    assert verify.state == JobState.SUCCEEDED and verify.progress.files_done == 7 == verify.progress.files_total
+    shutil.rmtree(source)
+    [failed] = console.start_backups([("docs", engine.default_backup_options())])
+    wait_for_jobs(qtbot, [failed])
+    assert failed.state == JobState.FAILED
+    model = console.jobs_view.model
+    row = next(row for row in range(model.rowCount()) if model.index(row, 0).data(JOB_ID_ROLE) == failed.id)
+    assert model.index(row, PROGRESS).data(FRACTION_ROLE) is None
+
+
+def test_counts_in_messages_agree_with_their_nouns(engine, tmp_path):
+    from strongroom.core.units import counted
+
+    assert (counted(1, "file"), counted(0, "file"), counted(2, "incremental set")) == \
+        ("1 file", "0 files", "2 incremental sets")
+    source = make_tree(tmp_path / "docs", {"only.txt": "one"})
+    engine.add_store("docs", "folder", str(source))
+    backup = engine.backup_job("docs")
+    assert backup.run() == JobState.SUCCEEDED
+    assert any("recorded: 1 file, 3 bytes" in line for line in backup.log_lines)
+    restore = engine.restore_job("docs", RestoreOptions(to=tmp_path / "out"))
+    assert restore.run() == JobState.SUCCEEDED
+    assert any(line.startswith("restored 1 file (3 bytes), 0 symbolic links") for line in restore.log_lines)

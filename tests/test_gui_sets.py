@@ -41,8 +41,8 @@ def test_the_sets_dialog_lists_each_set_with_its_chain_and_deletes_one_with_what
     questions = answer(monkeypatch, "strongroom.gui.sets_dialog", True)
     dialog.table.selectRow(1)
     dialog.delete_selected()
-    assert "1 incremental set(s) stand on it" in questions[0] and ids[2] in questions[0]
-    assert dialog.message.text().startswith("Deleted 2 set(s);")
+    assert "1 incremental set stands on it" in questions[0] and ids[2] in questions[0]
+    assert dialog.message.text().startswith("Deleted 2 sets;")
     assert [record.id for record in engine.catalog.list_sets()] == ids[:1]
     assert dialog.table.rowCount() == 1
 
@@ -56,7 +56,7 @@ def test_the_retention_preview_shows_what_a_policy_keeps_and_removes_nothing_unt
     would = dialog.preview()
     assert [would[set_id][0] for set_id in ids] == [False] * 4
     assert text(dialog, 4, WOULD) == "keep: last #1" and text(dialog, 0, WOULD) == "remove: no rule keeps it"
-    assert "1 set(s) kept, 4 removed at the next prune" in dialog.message.text()
+    assert "1 set kept, 4 removed at the next prune" in dialog.message.text()
     assert len(engine.catalog.list_sets()) == 5
     dialog.save_policy()
     assert engine.store_retention("docs").keep_last == 1

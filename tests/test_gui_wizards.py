@@ -130,7 +130,7 @@ def test_restore_wizard_restores_chosen_items_into_another_folder(console, qtbot
     lines = summary.lines.toPlainText()
     assert str(destination / "notes" / "deep" / "b.bin") in lines
     assert str(source) not in lines and "photos" not in lines
-    assert "0 existing file(s) will be overwritten" in summary.headline.text()
+    assert "0 existing files will be overwritten" in summary.headline.text()
     finish(wizard)
     qtbot.waitUntil(lambda: bool(console.manager.jobs))
     [job] = console.manager.jobs.values()
@@ -158,12 +158,12 @@ def test_restore_summary_counts_what_would_be_overwritten(console, qtbot, tmp_pa
     policy.setCurrentIndex(policy.findData("always"))
     wizard.next()
     qtbot.waitUntil(wizard.summary_page.isComplete, timeout=10_000)
-    assert "2 existing file(s) will be overwritten" in wizard.summary_page.headline.text()
+    assert "2 existing files will be overwritten" in wizard.summary_page.headline.text()
     wizard.back()
     policy.setCurrentIndex(policy.findData("never"))
     wizard.next()
     qtbot.waitUntil(wizard.summary_page.isComplete, timeout=10_000)
-    assert "0 existing file(s) will be overwritten, 2 existing item(s) will be kept" in \
+    assert "0 existing files will be overwritten, 2 existing items will be kept" in \
         wizard.summary_page.headline.text()
     finish(wizard)
     qtbot.waitUntil(lambda: bool(console.manager.jobs))

@@ -87,7 +87,7 @@ def test_a_forged_waiter_blocks_nobody_shows_nowhere_and_break_clears_it(home: P
     forged = forged_waiter(lockdir, "folder")
     result = cli(home, "locks", "break", "folder", "--force")
     assert result.returncode == 0, result.stderr
-    assert "cleared 1 record(s) of waiters that were not waiting" in result.stdout
+    assert "cleared 1 record of waiters that were not waiting" in result.stdout
     assert not forged.exists()
 
 

@@ -69,7 +69,7 @@ def test_prune_lists_each_set_with_its_reason_then_removes_and_frees_what_no_rul
     doomed = sum(os.path.getsize(path) for record in engine.catalog.list_sets()[:3] for path in removal.files_of(record))
     result = cli(home, "prune", "--store", "docs", "--keep-last", "2")
     assert result.returncode == 0, result.stderr
-    assert f"removed 3 set(s); {human_bytes(doomed)} freed" in result.stdout  # the set files and their sidecars
+    assert f"removed 3 sets; {human_bytes(doomed)} freed" in result.stdout  # the set files and their sidecars
     assert [record.id for record in engine.catalog.list_sets()] == ids[3:]
     assert files_in(engine.default_target) == catalogued_files(engine) and len(before) == 10
     assert prune(engine, store="docs", overrides=RetentionPolicy(keep_last=2)).removed == 0
@@ -104,11 +104,11 @@ def test_deleting_a_set_others_stand_on_is_refused_unless_forced_which_deletes_t
     ids = take_sets(engine, "docs", tree, 3, incremental_every=3)  # full inc inc
     refused = cli(home, "sets", "delete", ids[1])
     assert refused.returncode == 1
-    assert f"set {ids[1]} is the base of 1 incremental set(s) ({ids[2]})" in refused.stderr
+    assert f"set {ids[1]} is the base of 1 incremental set ({ids[2]})" in refused.stderr
     assert len(engine.catalog.list_sets()) == 3
     forced = cli(home, "sets", "delete", ids[1], "--force")
     assert forced.returncode == 0, forced.stderr
-    assert f"also deleting {ids[2]}: it stands on {ids[1]}" in forced.stdout and "deleted 2 set(s)" in forced.stdout
+    assert f"also deleting {ids[2]}: it stands on {ids[1]}" in forced.stdout and "deleted 2 sets" in forced.stdout
     assert [record.id for record in engine.catalog.list_sets()] == ids[:1]
     assert files_in(engine.default_target) == catalogued_files(engine)
 
@@ -185,7 +185,7 @@ def test_a_plan_prunes_the_sets_it_made_after_each_run(engine, tree) -> None:
     made_by = engine.catalog.set_plans()
     plan_sets = [record.id for record in engine.catalog.list_sets() if made_by.get(record.id) == "nightly"]
     assert len(plan_sets) == 2 and len(engine.catalog.list_sets()) == 3
-    assert any("plan nightly: pruned 1 set(s) (keep last 2)" in line for line in lines)
+    assert any("plan nightly: pruned 1 set (keep last 2)" in line for line in lines)
 
 
 def test_pruning_takes_a_mutex_of_its_own_shown_in_locks(engine, home, tree) -> None:

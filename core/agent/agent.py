@@ -26,6 +26,7 @@ from ..notify.notifier import Notifier
 from ..plans.scheduler import Scheduler, Upcoming
 from ..settings import load_settings
 from .presence import AgentLock
+from ..units import counted
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -109,7 +110,7 @@ class ScheduleLoop:
         if not self._cancel_running:
             return
         if runs:
-            self._log(f"stopping: cancelling {len(runs)} running plan(s)")
+            self._log(f"stopping: cancelling {counted(len(runs), 'running plan')}")
         for _, runner in runs:
             runner.cancel.set()
         for thread, runner in runs:
@@ -133,7 +134,7 @@ class Agent:
             self.loop.on_tick = lambda upcoming: presence.publish(
                 upcoming.plan if upcoming else None, upcoming.at if upcoming else None)
             plans = self.loop.book.names()
-            self._log(f"agent started for {data_dir}: {len(plans)} plan(s)"
+            self._log(f"agent started for {data_dir}: {counted(len(plans), 'plan')}"
                       + (f" ({', '.join(plans)})" if plans else ""))
             self.loop.run()
             self._log("agent stopped")

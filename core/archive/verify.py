@@ -60,7 +60,8 @@ class VerifyReport:
 ProgressCallback = Callable[[int, str], None]
 
 
-def verify_set(path: Path, on_data: ProgressCallback | None = None, expected: Expected | None = None) -> VerifyReport:
+def verify_set(path: Path, on_data: ProgressCallback | None = None, expected: Expected | None = None,
+               on_member: Callable[[Entry], None] | None = None) -> VerifyReport:
     """Check the set file at ``path`` (against the catalog's record when given).
 
     Raises ArchiveError only when the file cannot be opened at all.
@@ -83,7 +84,7 @@ def verify_set(path: Path, on_data: ProgressCallback | None = None, expected: Ex
         tar_end = manifest.end_frame_offset if exact else manifest.manifest_frame_offset
         try:
             for frame, members, end in _frames(_in_set_order(manifest), tar_end):
-                _verify_frame(reader, frame, end, members, report, on_data, exact)
+                _verify_frame(reader, frame, end, members, report, on_data, exact, on_member)
             if isinstance(manifest.entries, EntryStream):
                 check_manifest_frames(reader, manifest, report)
         except (DamagedSet, HostileSet) as error:
@@ -220,7 +221,8 @@ def check_end_of_archive(reader: SetReader, start: int, end: int, report: Verify
 
 
 def _verify_frame(reader: SetReader, frame: int, end: int, members: list, report: VerifyReport,
-                  on_data: ProgressCallback | None, exact: bool) -> None:
+                  on_data: ProgressCallback | None, exact: bool,
+                  on_member: Callable[[Entry], None] | None = None) -> None:
     if not _check_frame(reader, frame, end, report, f"the frame at offset {frame}"):
         for entry in members:
             report.damaged.setdefault(entry.path, "its frame is cut short or damaged")
@@ -268,6 +270,8 @@ def _verify_frame(reader: SetReader, frame: int, end: int, members: list, report
             done.add(entry.path)
             report.members_checked += 1
             report.bytes_checked += stored
+            if on_member is not None:
+                on_member(entry)
         if stream.read(1):
             raise ValueError("the frame holds more than the manifest lists")
     except (ValueError, zstandard.ZstdError) as error:

@@ -11,7 +11,7 @@ from ..engine import Engine
 from ..jobs import Job, JobState, run_simultaneously
 from ..jobs.job import DEFAULT_MUTEX_TIMEOUT
 from ..paths import StrongroomPaths
-from ..units import human_bytes
+from ..units import counted, human_bytes
 from .progress_display import ProgressDisplay
 from ..stores.excludes import ExcludeRules, tally_summary
 from .usage import UsageError, count, level, seconds, size
@@ -104,7 +104,7 @@ def _dry_run(engine: Engine, stores: list, options) -> int:
                 print(f"{what:<9}  {store.name}:{display_path(path)}" + (f"  ({why})" if why else ""))
 
         counts = dry_run(engine, store.name, options, emit)
-        print(f"{store.name}: would store {counts['store']} item(s)"
+        print(f"{store.name}: would store {counted(counts['store'], 'item')}"
               + (f", keep {counts['unchanged']} unchanged from the latest set" if options.incremental else "")
               + f", leave out {counts['exclude']}; nothing was written")
     return 0

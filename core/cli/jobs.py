@@ -7,7 +7,7 @@ import json
 
 from ..catalog import Catalog
 from ..paths import StrongroomPaths
-from ..units import human_bytes
+from ..units import counted, human_bytes
 from .usage import count
 
 
@@ -34,7 +34,7 @@ def list_jobs(args: argparse.Namespace, paths: StrongroomPaths) -> int:
         return 0
     for record in records:
         outcome = record.error or (f"set {record.set_id}" if record.set_id else "")
-        print(f"{record.id}  {record.store}  {record.state:<23}  {record.created}  {record.files} files  "
+        print(f"{record.id}  {record.store}  {record.state:<23}  {record.created}  {counted(record.files, 'file')}  "
               f"{human_bytes(record.bytes)}  {outcome}")
         for warning in record.warnings:
             print(f"    warning: {warning}")

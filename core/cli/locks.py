@@ -17,7 +17,7 @@ from ..mutex.arrivals import clear_dead_waiters
 from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexStatus, break_record, mutex_status
 from ..paths import StrongroomPaths
 from ..store_types import check_registered
-from ..units import human_span
+from ..units import counted, human_span
 from .usage import UsageError, count, positive_seconds, seconds
 
 DEFAULT_HOLD_TIMEOUT = 60.0
@@ -155,7 +155,7 @@ def break_lock(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     print(render_status([status], now=time.time()))
     if status.state == "free":
         cleared = clear_dead_waiters(lockdir, args.store_type)
-        more = f"; cleared {cleared} record(s) of waiters that were not waiting (ended, or forged)" if cleared else ""
+        more = f"; cleared {counted(cleared, 'record')} of waiters that were not waiting (ended, or forged)" if cleared else ""
         print(f"{status.name} is free; nothing to break{more}")
         return 0
     if status.state == "held" and not status.foreign:

@@ -15,7 +15,7 @@ from ..retention.policy import RULES, RetentionError, RetentionPolicy
 from ..retention.prune import holding_prune_mutex, prune
 from ..retention.removal import remove_sets
 from ..retention.select import dependents
-from ..units import human_bytes, human_time
+from ..units import counted, human_bytes, human_time
 
 
 def _keep_count(text: str) -> int:
@@ -78,10 +78,10 @@ def prune_command(args: argparse.Namespace, paths: StrongroomPaths) -> int:
                   f"{human_bytes(record.stored_bytes):>10}  {decision.reason}")
     removing = [decision for decision in report.all_decisions if not decision.keep]
     if args.dry_run:
-        print(f"would remove {len(removing)} set(s), {human_bytes(sum(d.record.stored_bytes for d in removing))}; "
+        print(f"would remove {counted(len(removing), 'set')}, {human_bytes(sum(d.record.stored_bytes for d in removing))}; "
               "nothing was removed")
     else:
-        print(f"removed {report.removed} set(s); {human_bytes(report.freed)} freed")
+        print(f"removed {counted(report.removed, 'set')}; {human_bytes(report.freed)} freed")
     return 0
 
 
@@ -94,7 +94,7 @@ def delete_sets(engine: Engine, set_ids: list[str], force: bool) -> int:
         below = [child for child in dependents(everything, record.id) if child.id not in doomed]
         if below and not force:
             names = ", ".join(child.id for child in below)
-            raise RetentionError(f"set {record.id} is the base of {len(below)} incremental set(s) ({names}), which "
+            raise RetentionError(f"set {record.id} is the base of {counted(len(below), 'incremental set')} ({names}), which "
                              "cannot be restored without it: delete them first, or give --force to delete them too")
         for child in below:
             doomed[child.id] = child
@@ -102,7 +102,7 @@ def delete_sets(engine: Engine, set_ids: list[str], force: bool) -> int:
     with holding_prune_mutex(engine, "sets delete"):
         freed, busy = remove_sets(engine.catalog, list(doomed.values()),
                                   log=lambda line: print(f"strongroom: {line}", file=sys.stderr))
-    print(f"deleted {len(doomed) - len(busy)} set(s); {human_bytes(freed)} freed")
+    print(f"deleted {counted(len(doomed) - len(busy), 'set')}; {human_bytes(freed)} freed")
     for record in busy:
         print(f"strongroom: set {record.id} is being read (a restore or verify) and was not deleted: try again "
               "when it has finished", file=sys.stderr)

@@ -13,7 +13,7 @@ from ..engine import Engine
 from ..jobs import JobState
 from ..paths import StrongroomPaths
 from ..stores import StoreError
-from ..units import human_bytes
+from ..units import counted, human_bytes
 from .prune import delete_sets
 from .usage import UsageError
 
@@ -70,7 +70,7 @@ def list_sets(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     for record in records:
         verified = f"DAMAGED ({record.damaged})" if record.damaged else \
             "verified" if record.verified else "not verified"
-        print(f"{record.id}  {record.kind:<11}  {record.created}  {record.files} files  "
+        print(f"{record.id}  {record.kind:<11}  {record.created}  {counted(record.files, 'file')}  "
               f"{human_bytes(record.bytes)} -> {human_bytes(record.stored_bytes)}  {verified}")
     return 0
 

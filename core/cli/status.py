@@ -8,7 +8,7 @@ import json
 from ..catalog import Catalog
 from ..health import Health, store_health
 from ..paths import StrongroomPaths
-from ..units import human_bytes, human_span, human_time
+from ..units import counted, human_bytes, human_span, human_time
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def status(args: argparse.Namespace, paths: StrongroomPaths) -> int:
         upcoming = f"next {human_time(row.next_run[1].isoformat())} ({row.next_run[0]})" if row.next_run \
             else "not scheduled"
         print(f"{row.health.label.upper():<8}  {row.store}: {row.why}")
-        print(f"          {good}; {upcoming}; {row.sets} set(s), {human_bytes(row.stored_bytes)}")
+        print(f"          {good}; {upcoming}; {counted(row.sets, 'set')}, {human_bytes(row.stored_bytes)}")
         if row.last_failure is not None:
             print(f"          last failure {human_time(row.last_failure.finished)}: {row.last_failure.error}")
     return int(worst)

@@ -11,6 +11,7 @@ from ..stores import StoreError, driver_names, shown_location
 from .backup import add_exclude_options, exclude_rules
 from ..retention.policy import parse_interval
 from .prune import add_retention_options, retention_from
+from ..units import counted
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -134,5 +135,5 @@ def remove_store(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     engine = Engine(paths)
     store = engine.catalog.remove_store(args.name)
     kept = len(engine.catalog.list_sets(store.name))
-    print(f"removed store {store.name!r}; its {kept} backup set(s) are kept and can still be restored with --to")
+    print(f"removed store {store.name!r}; its {counted(kept, 'backup set')} {'is' if kept == 1 else 'are'} kept and can still be restored with --to")
     return 0

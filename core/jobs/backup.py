@@ -19,6 +19,7 @@ from ..catalog import CatalogError, SetRecord, Store, now_text
 from ..stores import driver_for
 from ..stores.excludes import Excluder, ExcludeRules
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
+from ..units import counted
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -110,7 +111,7 @@ class BackupJob(Job):
         kind = "incremental" if parent is not None else "full"
         completed, removed = self.engine.complete_interrupted(folder)
         if completed or removed:
-            self.log(f"in {folder}: completed {completed} set(s) and removed {removed} partial file(s) left by "
+            self.log(f"in {folder}: completed {counted(completed, 'set')} and removed {counted(removed, 'partial file')} left by "
                      "backups that were interrupted")
         self.log(f"writing a {kind} set {set_id} to {set_path}")
         self._warn_if_readable(folder)
@@ -169,7 +170,7 @@ class BackupJob(Job):
                 self.engine.catalog.remove_set(record.id)
                 self.set_id = self.record.set_id = None
                 raise
-        self.log(f"set {record.id} recorded: {record.files} files, {record.bytes} bytes")
+        self.log(f"set {record.id} recorded: {counted(record.files, 'file')}, {counted(record.bytes, 'byte')}")
 
     def _excluder(self, driver) -> Excluder | None:
         rules = self.engine.store_excludes(self.store.name).merged(self.options.excludes)

@@ -14,6 +14,7 @@ from ..restore.plan import KEEP
 from ..stores import StoreError, driver_for
 from ..stores.database_driver import DatabaseDriver, DumpContents
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks
+from ..units import counted
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -129,16 +130,17 @@ class RestoreJob(Job):
         with self.hold_store():
             result = apply_plan(plan, driver, sets, _Hooks(self))
         if result.leftovers_removed:
-            self.log(f"removed {result.leftovers_removed} partial file(s) left in {plan.root} by restores that "
+            self.log(f"removed {counted(result.leftovers_removed, 'partial file')} left in {plan.root} by restores that "
                      "were interrupted")
         for warning in result.warnings:
             self.warn(warning)
         if result.kept:
-            self.warn(f"{result.kept} existing item(s) in {plan.root} were kept as they are (overwrite policy "
+            self.warn(f"{counted(result.kept, 'existing item')} in {plan.root} {'was' if result.kept == 1 else 'were'} kept as is (overwrite policy "
                       f"{self.options.overwrite}); use --overwrite if-older or always to replace them")
-        self.log(f"restored {result.files_written} files ({result.bytes_written} bytes), {result.links_written} "
-                 f"symbolic links, {result.hard_links_written} hard links, {result.fifos_written} FIFOs and "
-                 f"{result.folders_created} folders into {plan.root}")
+        self.log(f"restored {counted(result.files_written, 'file')} ({counted(result.bytes_written, 'byte')}), "
+                 f"{counted(result.links_written, 'symbolic link')}, {counted(result.hard_links_written, 'hard link')}, "
+                 f"{counted(result.fifos_written, 'FIFO')} and {counted(result.folders_created, 'folder')} into "
+                 f"{plan.root}")
 
     def _restore_database(self, driver: DatabaseDriver, manifest: SetManifest, sets: SetAccess) -> None:
         """Load a database set into the store's server: into a new database, or replacing one if allowed."""

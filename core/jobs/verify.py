@@ -36,27 +36,33 @@ class VerifyJob(Job):
         if self.set_record is not None:  # the catalog knows; the set is read only once, by verify
             record = self.set_record
             store, store_type, self.total_bytes = record.store, record.store_type, record.bytes
+            self.total_files = record.files
         else:
             with SetReader(self.path) as reader:
                 manifest = reader.manifest
                 store, store_type, self.total_bytes = manifest.store, manifest.store_type, manifest.bytes
+                self.total_files = manifest.files
         super().__init__(engine, store, store_type)
         self.set_id = self.set_record.id if self.set_record else None
         self.report: VerifyReport | None = None
 
     def _execute(self) -> None:
         self._running()
-        self.meter.set_totals(0, self.total_bytes)
+        self.meter.set_totals(self.total_files, self.total_bytes)
 
         def on_data(size: int, path: str) -> None:
             self.check_cancelled()
             self.meter.advance(size, path=path)
 
+        def on_member(entry) -> None:
+            if entry.type == "file":
+                self.meter.advance(files=1)
+
         expected = None
         if self.set_record is not None:
             record = self.set_record
             expected = Expected(record.id, record.stored_bytes, record.manifest_sha256)
-        report = verify_set(self.path, on_data, expected)
+        report = verify_set(self.path, on_data, expected, on_member)
         self.report = report
         if report.ok:
             self._check_contents(report, expected)

@@ -15,6 +15,7 @@ from .errors import BreakRefused
 from .lockdir import LockDirectory, mutex_name
 from .arrivals import clear_dead_waiters
 from .records import MalformedRecord, MutexRecord, NotARecordFile, read_record, remove_record
+from ..units import counted
 
 
 def break_record(lockdir: LockDirectory, store_type: str, expected: MutexRecord | None = None) -> str:
@@ -22,7 +23,7 @@ def break_record(lockdir: LockDirectory, store_type: str, expected: MutexRecord 
     said = _break_holder(lockdir, store_type, expected)
     cleared = clear_dead_waiters(lockdir, store_type)
     if cleared:
-        said += f"; cleared {cleared} record(s) of waiters that were not waiting (ended, or forged)"
+        said += f"; cleared {counted(cleared, 'record')} of waiters that were not waiting (ended, or forged)"
     return said
 
 

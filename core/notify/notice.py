@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..identity import host_name
+from ..units import counted
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Notice:
         for job in self.jobs:
             lines.append(f"- {job.store}: {job.state.replace('-', ' ')}"
                          + (f", set {job.set_id}" if job.set_id else "")
-                         + (f", {job.warnings} warning(s)" if job.warnings else ""))
+                         + (f", {counted(job.warnings, 'warning')}" if job.warnings else ""))
             if job.error:
                 lines.append(f"  error: {job.error}")
             lines.append(f"  its log: strongroom jobs --log {job.job_id}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..catalog import Catalog, SetRecord
 from .plan import Plan
+from ..units import counted
 
 
 def chain_length(catalog: Catalog, store: str) -> int | None:
@@ -34,7 +35,7 @@ def next_kind(plan: Plan, catalog: Catalog, store: str) -> tuple[bool, str]:
     if plan.full_every == 1:
         return False, "a full set: the plan takes only full sets"
     if length + 1 >= plan.full_every:
-        return False, f"a full set: every {plan.full_every}th set is full ({length} incremental(s) since the last)"
+        return False, f"a full set: every {plan.full_every}th set is full ({counted(length, 'incremental')} since the last)"
     if plan.max_chain is not None and length >= plan.max_chain:
-        return False, f"a full set: the chain has {length} incremental(s), the plan allows {plan.max_chain}"
+        return False, f"a full set: the chain has {counted(length, 'incremental')}, the plan allows {plan.max_chain}"
     return True, f"an incremental set ({length + 1} of at most {plan.full_every - 1} before the next full one)"

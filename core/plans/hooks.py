@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .plan import Hook
+from ..units import counted
 
 MAX_LINES = 1000  # of one command's output, in the log
 MAX_LINE = 500
@@ -75,7 +76,7 @@ def _relay(process: subprocess.Popen, label: str, log: Callable[[str], None]) ->
                 text = raw.decode("utf-8", "replace").rstrip("\n")
                 log(f"{label}| {text[:MAX_LINE]}{'…' if len(text) > MAX_LINE else ''}")
     if lines > MAX_LINES:
-        log(f"{label}: {lines - MAX_LINES} more line(s) of output not kept")
+        log(f"{label}: {counted(lines - MAX_LINES, 'more line')} of output not kept")
 
 
 def _kill_group(process: subprocess.Popen) -> None:

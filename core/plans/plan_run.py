@@ -30,6 +30,7 @@ from .plan import Plan
 from ..notify.notice import JobLine, Notice
 from ..notify.notifier import Notifier
 from .plan_book import PlanBook, PlanRun, Trigger
+from ..units import counted
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -130,7 +131,7 @@ class PlanRunner:
         except Exception as error:  # noqa: BLE001 - a prune that fails leaves the sets; the backup stands
             self._log(f"plan {self.plan.name}: pruning failed ({error}); no set was removed by it")
             return
-        self._log(f"plan {self.plan.name}: pruned {report.removed} set(s) ({self.plan.retention.describe()}), "
+        self._log(f"plan {self.plan.name}: pruned {counted(report.removed, 'set')} ({self.plan.retention.describe()}), "
                   f"{report.freed} bytes freed")
 
     def _to_jobs(self, line: str) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from ..archive import ROOT, Entry, display_path, tar_format
 from ..archive.page_delta import SetAccess, rebuild
 from ..leftovers import remove_stale_partials, temporary_name_for
-from ..units import human_bytes
+from ..units import counted, human_bytes
 from ..stores import AppearedDuringRestore, RestoreSpot, StoreDriver, StoreError, place
 from .destination import DestinationTree
 from .metadata import MetadataProblems, Target, apply_metadata
@@ -143,7 +143,7 @@ class _Applier:
         self.result.warnings = self.problems.warnings()
         if self.appeared:
             shown = ", ".join(f"'{display_path(path)}'" for path in self.appeared[:3])
-            self.result.warnings.append(f"{len(self.appeared)} item(s) appeared or changed in the destination after "
+            self.result.warnings.append(f"{counted(len(self.appeared), 'item')} appeared or changed in the destination after "
                                         f"the restore was planned, and were kept as they are: {shown}")
             self.result.kept += len(self.appeared)
         return self.result

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..archive import Entry, display_path
+from ..units import counted
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 _UNSUPPORTED = (errno.ENOTSUP, errno.EOPNOTSUPP)
@@ -55,7 +56,7 @@ class MetadataProblems:
         for (what, why), paths in self.items.items():
             shown = ", ".join(f"'{display_path(path)}'" for path in paths[:_SHOWN])
             more = f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else ""
-            lines.append(f"{what} of {len(paths)} item(s) not restored — {why}: {shown}{more}")
+            lines.append(f"{what} of {counted(len(paths), 'item')} not restored — {why}: {shown}{more}")
         return lines
 
 

@@ -27,6 +27,7 @@ from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary
 from .dump_parts import dump_parts, part_chunks, write_parts
 from .server_tools import StreamedOutput, ToolFailed
 from .server_location import ServerLocation, check_credentials_file, parse_location
+from ..units import counted
 
 SERVER_INFO = "server.json"
 
@@ -176,7 +177,7 @@ class DatabaseDriver(StoreDriver):
         except ToolFailed as error:
             raise self.dump_failed(error, location) from None
         session.release_store()  # the dump is one consistent snapshot, taken: the server is no longer read
-        session.log(f"dump of {total} bytes in {parts} part(s) taken and stored in {time.monotonic() - started:.1f} s")
+        session.log(f"dump of {total} bytes in {counted(parts, 'part')} taken and stored in {time.monotonic() - started:.1f} s")
         document = server.document(location, self.dump_format, parts, total)
         session.add(session.writer.add_bytes(new_entry(path=SERVER_INFO, type="file", mode=0o600,
                                                        mtime_ns=time.time_ns(), size=len(document),

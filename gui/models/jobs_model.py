@@ -117,6 +117,8 @@ class JobsModel(ColumnsTableModel):
         if role == FRACTION_ROLE and column == PROGRESS:
             if state in (JobState.SUCCEEDED, JobState.WARNINGS):
                 return 1.0
+            if state not in ACTIVE:
+                return None  # a failed or cancelled job's bar would say how far it got, which reads as done
             return progress.fraction
         if role == Qt.ItemDataRole.DecorationRole and column == STATE:
             return state_icon(state.value)

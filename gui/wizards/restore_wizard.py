@@ -21,7 +21,7 @@ from ...core.engine import Engine
 from ...core.restore import RestoreOptions, build_plan
 from ...core.restore.plan import CREATE, KEEP, REPLACE
 from ...core.stores import driver_for
-from ...core.units import human_bytes, human_time
+from ...core.units import counted, human_bytes, human_time
 from ..background import BackgroundCall
 from ..icons import state_icon
 from .database_restore import DATABASE_POLICY_TEXT, database_summary, is_database
@@ -299,8 +299,9 @@ class SummaryPage(QWizardPage):
         record = wizard.set_page.record()
         self.headline.setText(
             f"Restore set {record.id} (taken {human_time(record.created)}) into {plan.root}.\n"
-            f"{created} item(s) will be created, {replaced} existing file(s) will be overwritten, {kept} existing "
-            f"item(s) will be kept as they are (policy: {wizard.destination_page.policy.currentData()}). "
+            f"{counted(created, 'item')} will be created, {counted(replaced, 'existing file')} will be overwritten, "
+            f"{counted(kept, 'existing item')} will be kept as they are (policy: "
+            f"{wizard.destination_page.policy.currentData()}). "
             f"{human_bytes(plan.bytes_to_write)} to write.")
         shown = list(plan.lines(MAX_SUMMARY_LINES))
         if len(plan) > len(shown):
