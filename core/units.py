@@ -41,6 +41,18 @@ def human_span(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
+def human_age(seconds: float) -> str:
+    """How long ago, roughly: "just now", "12 min ago", "5 h ago", "3 days ago"."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
 def human_time(value: str | float | None) -> str:
     """A catalog timestamp (ISO 8601, UTC) or a Unix time, as local time to the second."""
     from datetime import datetime, timezone

@@ -82,6 +82,8 @@ class MainWindow(QMainWindow):
         self.jobs_view.refresh_requested.connect(self.refresh_history)
         self.manager.job_added.connect(self.jobs_view.model.add_job)
         self.manager.job_changed.connect(self.jobs_view.model.job_changed)
+        self.manager.job_added.connect(self.stores_view.model.job_changed)  # the Last attempt column follows jobs live
+        self.manager.job_changed.connect(self._store_job_changed)
         self.manager.job_finished.connect(self._job_finished)
         self.manager.counts_changed.connect(self._counts_changed)
         self.manager.all_finished.connect(self._all_finished)
@@ -335,8 +337,14 @@ class MainWindow(QMainWindow):
     def cancel_all(self) -> None:
         self.manager.cancel_all()
 
+    def _store_job_changed(self, job_id: str) -> None:
+        job = self.manager.jobs.get(job_id)
+        if job is not None:
+            self.stores_view.model.job_changed(job)
+
     def _job_finished(self, job: Job) -> None:
         if job.operation == "backup":
+            self.stores_view.model.job_changed(job)
             self.refresh_stores()
         if self.tray is not None:
             self.tray.job_finished(job)

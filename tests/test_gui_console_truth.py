@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from strongroom.core.jobs import JobState
 from strongroom.core.restore import RestoreOptions
+from strongroom.core.units import human_time
 
 from .conftest import cli
 from .trees import make_tree
@@ -180,3 +183,50 @@ def test_counts_in_messages_agree_with_their_nouns(engine, tmp_path):
     restore = engine.restore_job("docs", RestoreOptions(to=tmp_path / "out"))
     assert restore.run() == JobState.SUCCEEDED
     assert any(line.startswith("restored 1 file (3 bytes), 0 symbolic links") for line in restore.log_lines)
+
+
+def test_the_stores_table_shows_the_last_good_backup_beside_a_later_cancelled_attempt(console, qtbot, tmp_path, home):
+    from strongroom.gui.main_window import MainWindow
+    from strongroom.gui.models.stores_model import RESULT, WHEN
+
+    from .gui_support import ExternalHolder, cell_text, wait_for_jobs
+
+    engine = console.engine
+    source = make_tree(tmp_path / "docs", {"a.txt": "a"})
+    engine.add_store("docs", "folder", str(source))
+    [good] = console.start_backups([("docs", engine.default_backup_options())])
+    wait_for_jobs(qtbot, [good])
+    good_set = engine.catalog.get_set(good.set_id)
+    with ExternalHolder(home, "folder"):  # the next backup waits for the mutex, and is cancelled there
+        [cancelled] = console.start_backups([("docs", engine.default_backup_options())])
+        qtbot.waitUntil(lambda: cancelled.state == JobState.WAITING, timeout=10_000)
+        console.manager.cancel(cancelled.id)
+        wait_for_jobs(qtbot, [cancelled])
+    assert cancelled.state == JobState.CANCELLED
+    for window in (console, MainWindow(engine, tray=False)):  # and after a restart of the console
+        table = window.stores_view.table
+        qtbot.waitUntil(lambda: cell_text(table, 0, RESULT).startswith("cancelled"), timeout=10_000)
+        when = cell_text(table, 0, WHEN)
+        assert when.startswith(human_time(good_set.created)) and when.endswith("(just now)")
+        assert cell_text(table, 0, RESULT).startswith("cancelled ")  # with its own time beside it
+        assert good_set.id in table.model().index(0, WHEN).data(Qt.ItemDataRole.ToolTipRole)
+        if window is not console:
+            window.close()
+
+
+def test_the_last_attempt_column_follows_a_backup_while_it_waits_and_runs(console, qtbot, tmp_path, home):
+    from strongroom.gui.models.stores_model import RESULT
+
+    from .gui_support import ExternalHolder, cell_text, wait_for_jobs
+
+    engine = console.engine
+    source = make_tree(tmp_path / "docs", {"a.txt": "a"})
+    engine.add_store("docs", "folder", str(source))
+    console.refresh_stores()
+    table = console.stores_view.table
+    assert cell_text(table, 0, RESULT) == "never backed up"
+    with ExternalHolder(home, "folder"):
+        [job] = console.start_backups([("docs", engine.default_backup_options())])
+        qtbot.waitUntil(lambda: cell_text(table, 0, RESULT) == "waiting for mutex", timeout=10_000)
+    wait_for_jobs(qtbot, [job])
+    qtbot.waitUntil(lambda: cell_text(table, 0, RESULT) == "succeeded", timeout=10_000)

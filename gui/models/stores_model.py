@@ -1,19 +1,26 @@
-"""The stores table: type, path, last backup (when, kind, result) and size."""
+"""The stores table: type, path, the last good backup (when, how long ago, kind), the last attempt and size.
+
+The last *good* backup is the main fact: a set exists only for a backup that succeeded, so
+it is the newest set, whatever happened since. Beside it, the last attempt: a job of this
+console running or waiting right now (followed live), else the newest backup job in the
+history — so a cancelled or failed run shows as such without hiding the last good one.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from ...core.health import StoreHealth
 from ...core.stores import shown_location
 from ...core.store_overview import StoreOverview
-from ...core.units import human_bytes, human_time
+from ...core.jobs import Job, JobState
+from ...core.units import human_age, human_bytes, human_time
 from ..icons import state_icon
 from .table_model import ColumnsTableModel
 
-COLUMNS = ("Store", "Health", "Type", "Path", "Last backup", "Kind", "Result", "Size", "Next run")
+COLUMNS = ("Store", "Health", "Type", "Path", "Last good backup", "Kind", "Last attempt", "Size", "Next run")
 NAME, HEALTH, TYPE, PATH, WHEN, KIND, RESULT, SIZE, NEXT = range(len(COLUMNS))
 
 STORE_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -27,6 +34,7 @@ class StoresModel(ColumnsTableModel):
         self._rows: list[StoreOverview] = []
         self._next: dict[str, tuple[str, datetime]] = {}  # store -> (plan, when)
         self._health: dict[str, StoreHealth] = {}
+        self._live: dict[str, Job] = {}  # store -> this console's newest backup job while it is active
 
     def set_overviews(self, overviews: list[StoreOverview]) -> None:
         self.beginResetModel()
@@ -45,6 +53,19 @@ class StoresModel(ColumnsTableModel):
         if self._rows:
             self.dataChanged.emit(self.index(0, HEALTH), self.index(len(self._rows) - 1, HEALTH))
 
+    def job_changed(self, job: Job) -> None:
+        """A backup job of this console moved (queued, waiting, running, ended): its store's row follows it."""
+        if job.operation != "backup":
+            return
+        if job.state.terminal:
+            if self._live.get(job.store_name) is job:
+                del self._live[job.store_name]  # the history (reloaded when it ends) has the outcome now
+        else:
+            self._live[job.store_name] = job
+        for number, row in enumerate(self._rows):
+            if row.store.name == job.store_name:
+                self.dataChanged.emit(self.index(number, RESULT), self.index(number, RESULT))
+
     def overview_at(self, row: int) -> StoreOverview | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
@@ -61,15 +82,20 @@ class StoresModel(ColumnsTableModel):
         health = self._health.get(row.store.name)
         if role == Qt.ItemDataRole.DecorationRole and column == HEALTH and health is not None:
             return state_icon(health.health.label)
-        if role == Qt.ItemDataRole.DecorationRole and column == RESULT and row.last_backup is not None:
-            return state_icon(row.last_backup.state)
+        live = self._live.get(row.store.name)
+        if role == Qt.ItemDataRole.DecorationRole and column == RESULT:
+            if live is not None:
+                return state_icon(live.state.value)
+            return state_icon(row.last_backup.state) if row.last_backup is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == HEALTH and health is not None:
                 return f"{health.why} (warning after {health.warn_after}, critical after {health.critical_after})"
             if column == PATH:
                 return shown_location(row.store.type, row.store.path)
-            if column == RESULT and row.last_backup is not None and row.last_backup.error:
+            if column == RESULT and live is None and row.last_backup is not None and row.last_backup.error:
                 return row.last_backup.error
+            if column == WHEN and row.latest_set is not None:
+                return f"set {row.latest_set.id}, taken {human_time(row.latest_set.created)}"
             return None
         if role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -83,16 +109,49 @@ class StoresModel(ColumnsTableModel):
         if column == PATH:
             return shown_location(row.store.type, row.store.path)
         if column == WHEN:
-            if row.last_backup is not None:
-                return human_time(row.last_backup.finished or row.last_backup.created)
-            return human_time(latest.created) if latest else "never"
+            if latest is None:
+                return "never"
+            return f"{human_time(latest.created)} ({human_age(_seconds_since(latest.created))})"
         if column == KIND:
             return latest.kind if latest else ""
         if column == RESULT:
-            return row.result
+            if live is not None:
+                return live_state(live)
+            return attempt(row)
         if column == SIZE:
             return human_bytes(row.size) if row.size is not None else ""
         if column == NEXT:
             upcoming = self._next.get(row.store.name)
             return f"{human_time(upcoming[1].isoformat())} ({upcoming[0]})" if upcoming else "not scheduled"
         return None
+
+
+def live_state(job: Job) -> str:
+    """A running job's state in words: "running 42%", "waiting for mutex", "queued", "cancelling"."""
+    if job.cancel_requested:
+        return "cancelling…"
+    if job.state == JobState.RUNNING:
+        fraction = job.progress.fraction
+        return f"running {fraction:.0%}" if fraction is not None else "running"
+    return job.state.label
+
+
+def attempt(row: StoreOverview) -> str:
+    """The last backup job's outcome, with its time when it is not the last good backup's."""
+    if row.last_backup is None:
+        return row.result
+    job = row.last_backup
+    outcome = row.result
+    if job.set_id and row.latest_set is not None and job.set_id == row.latest_set.id:
+        return outcome  # the same backup as the last good one: its time is already shown
+    return f"{outcome} {human_time(job.finished or job.created)}"
+
+
+def _seconds_since(text: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (datetime.now(timezone.utc) - moment).total_seconds()

@@ -21,7 +21,7 @@ from ...core.engine import Engine
 from ...core.jobs import BackupOptions
 from ...core.mutex import MutexStatus, mutex_name
 from ...core.store_overview import StoreOverview, store_overviews
-from ...core.stores import driver_for
+from ...core.stores import driver_for, shown_location
 from ...core.plans.plan import DEFAULT_FULL_EVERY, Plan
 from ...core.plans.plan_book import PlanBook
 from ...core.units import human_bytes, human_time
@@ -62,7 +62,7 @@ class StoresPage(QWizardPage):
         self.overviews = overviews
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("backupStores")
-        self.tree.setHeaderLabels(["Store", "Path", "Last backup"])
+        self.tree.setHeaderLabels(["Store", "Path", "Last good backup"])  # the main window's words and times
         self.tree.setColumnWidth(0, 200)
         self.tree.setColumnWidth(1, 300)
         groups: dict[str, QTreeWidgetItem] = {}
@@ -74,7 +74,7 @@ class StoresPage(QWizardPage):
                 group.setFlags(group.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
                 group.setExpanded(True)
             latest = overview.latest_set
-            item = QTreeWidgetItem(group, [store.name, store.path,
+            item = QTreeWidgetItem(group, [store.name, shown_location(store.type, store.path),
                                            f"{human_time(latest.created)} ({latest.kind})" if latest else "never"])
             item.setData(0, STORE_ROLE, store)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
