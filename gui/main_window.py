@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.stores_view.add_requested.connect(self.add_store)
         self.stores_view.edit_requested.connect(self.edit_store)
         self.stores_view.remove_requested.connect(self.remove_store)
-        self.stores_view.backup_requested.connect(lambda names: self.open_backup_wizard(set(names)))
+        self.stores_view.backup_requested.connect(self.back_up_now)
         self.stores_view.restore_requested.connect(self.open_restore_wizard)
         self.stores_view.sets_requested.connect(self.open_sets_dialog)
         self.jobs_view.cancel_requested.connect(self.manager.cancel)
@@ -226,6 +226,11 @@ class MainWindow(QMainWindow):
         self.refresh_stores()
 
     # -- wizards and dialogs ----------------------------------------------------------------
+
+    def back_up_now(self, names: list[str]) -> list[Job]:
+        """Start a backup of each store at once, with the defaults (the Backup wizard is for choosing)."""
+        options = self.engine.default_backup_options()
+        return self.start_backups([(name, options) for name in names])
 
     def open_backup_wizard(self, preselected: set[str] | None = None) -> BackupWizard:
         chosen = preselected if preselected is not None else {store.name for store in self.stores_view.selected()}

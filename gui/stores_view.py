@@ -39,6 +39,8 @@ class StoresView(QWidget):
         self.edit_button = QPushButton("Edit…", self)
         self.remove_button = QPushButton("Remove…", self)
         self.backup_button = QPushButton("Back up now", self)
+        self.backup_button.setToolTip("Start a backup of the selected stores at once, with their defaults "
+                                      "(Backup… in the toolbar chooses the kind, target and options)")
         self.backup_button.setObjectName("backupSelected")
         self.restore_button = QPushButton("Restore…", self)
         self.sets_button = QPushButton("Sets…", self)

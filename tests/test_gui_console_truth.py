@@ -230,3 +230,43 @@ def test_the_last_attempt_column_follows_a_backup_while_it_waits_and_runs(consol
         qtbot.waitUntil(lambda: cell_text(table, 0, RESULT) == "waiting for mutex", timeout=10_000)
     wait_for_jobs(qtbot, [job])
     qtbot.waitUntil(lambda: cell_text(table, 0, RESULT) == "succeeded", timeout=10_000)
+
+
+def test_back_up_now_starts_the_backup_at_once_without_the_wizard(console, qtbot, tmp_path):
+    from PySide6.QtWidgets import QWizard
+
+    from .gui_support import wait_for_jobs
+
+    engine = console.engine
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a.txt": "a"})))
+    console.refresh_stores()
+    view = console.stores_view
+    view.table.selectRow(0)
+    assert view.backup_button.isEnabled()
+    view.backup_button.click()
+    qtbot.waitUntil(lambda: bool(console.manager.jobs), timeout=5000)
+    [job] = console.manager.jobs.values()
+    assert job.operation == "backup" and job.store_name == "docs"
+    assert not [widget for widget in console.findChildren(QWizard) if widget.isVisible()]
+    wait_for_jobs(qtbot, [job])
+    assert job.state == JobState.SUCCEEDED
+
+
+def test_the_backup_summary_names_a_stale_record_instead_of_saying_nothing_is_in_the_way(console, qtbot, tmp_path,
+                                                                                         lockdir):
+    from strongroom.core.mutex.records import write_record
+
+    from .conftest import dead_pid, fake_record
+
+    engine = console.engine
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a.txt": "a"})))
+    write_record(lockdir.holder_path("folder"), fake_record("folder", pid=dead_pid(), job_id="job-dead"),
+                 lockdir.file_mode)
+    qtbot.waitUntil(lambda: any(status.store_type == "folder" and status.state == "stale"
+                                for status in console.watcher.latest), timeout=5000)
+    wizard = console.open_backup_wizard({"docs"})
+    while wizard.currentPage() is not wizard.summary_page:
+        wizard.next()
+    text = wizard.summary_page.text.toPlainText()
+    assert "job-dead" in text and "whose process has ended: the first job clears it before it starts" in text
+    wizard.reject()

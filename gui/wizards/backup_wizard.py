@@ -39,6 +39,7 @@ class QueuePlan:
     store_type: str
     stores: tuple[str, ...]
     holder: str  # "" when the mutex is free now
+    stale: str = ""  # a record left by a holder whose process has ended: the first job clears it
 
     @property
     def mutex(self) -> str:
@@ -51,7 +52,10 @@ def queue_plans(stores: list[Store], statuses: list[MutexStatus]) -> list[QueueP
     by_type: dict[str, list[str]] = {}
     for store in stores:
         by_type.setdefault(store.type, []).append(store.name)
-    return [QueuePlan(store_type, tuple(names), held.get(store_type, "")) for store_type, names in sorted(by_type.items())]
+    stale = {status.store_type: status.holder.describe() for status in statuses
+             if status.holder is not None and status.state == "stale"}
+    return [QueuePlan(store_type, tuple(names), held.get(store_type, ""), stale.get(store_type, ""))
+            for store_type, names in sorted(by_type.items())]
 
 
 class StoresPage(QWizardPage):
@@ -281,6 +285,9 @@ class SummaryPage(QWizardPage):
             if len(plan.stores) > 1:
                 names = ", ".join(map(html.escape, plan.stores))
                 lines.append(f"<li>Take turns on <code>{plan.mutex}</code>, one at a time: {names}.</li>")
+            if plan.stale:
+                lines.append(f"<li><code>{plan.mutex}</code> still has a record of {html.escape(plan.stale)}, whose "
+                             "process has ended: the first job clears it before it starts.</li>")
             if plan.holder:
                 lines.append(f"<li>{html.escape(', '.join(plan.stores))} will wait first: <code>{plan.mutex}</code> "
                              f"is held now by {html.escape(plan.holder)}.</li>")
