@@ -8,7 +8,11 @@
    timer measures the gaps of the GUI event loop. An idle run of the same window gives
    the baseline jitter of this machine.
 
+3. Cancel: backups at zstd level 19 cancelled at several moments, one job and four at once;
+   the time to each job's end, and the longest time its progress stood still (gui_cancel.py).
+
 Usage: QT_QPA_PLATFORM=offscreen python bench/gui_bench.py [--data DIR] [--runs N] [--folder-mib N]
+       [--cancel-mib N] [--only-cancel]
 """
 
 from __future__ import annotations
@@ -228,13 +232,49 @@ def panel_latency(rounds: int) -> tuple[list[float], list[float]]:
     return shown, cleared
 
 
+def cancel(data: Path, mib: int, rounds: int) -> dict:
+    """Cancel reaction at level 19 in a console of its own (bench/gui_cancel.py)."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui_cancel import cancel_reaction
+    from strongroom.core.engine import Engine
+    from strongroom.core.paths import resolve_paths
+    from strongroom.gui.app import configure_interpreter
+    from strongroom.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["gui-bench"])
+    configure_interpreter()
+    with tempfile.TemporaryDirectory(prefix="strongroom-gui-cancel-") as home:
+        window = MainWindow(Engine(resolve_paths(Path(home))), tray=False)
+        window.show()
+        try:
+            return cancel_reaction(app, window, data, mib, rounds)
+        finally:
+            window.cancel_all()
+            window.close()
+            window.watcher.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "strongroom-gui-bench-data")
     parser.add_argument("--runs", type=int, default=5, help="start-up runs (median)")
     parser.add_argument("--folder-mib", type=int, default=200, help="MiB per folder store (SQLite stores get 40%%)")
     parser.add_argument("--rounds", type=int, default=3, help="idle + load measurements")
+    parser.add_argument("--cancel-mib", type=int, default=200, help="MiB per store of the level-19 cancel rounds")
+    parser.add_argument("--only-cancel", action="store_true", help="run only the cancel reaction rounds")
     args = parser.parse_args()
+    reactions = cancel(args.data, args.cancel_mib, 5)
+    print("\nCancel at zstd level 19: seconds from Cancel to the job ended (target <= 0.5 s), and the longest "
+          "time its written bytes stood still before")
+    print(f"| {'jobs':<20} | {'cancelled after':>15} | {'reaction s':>10} | {'progress still s':>16} |")
+    print(f"|{'-' * 22}|{'-' * 17}|{'-' * 12}|{'-' * 18}|")
+    for jobs, values in reactions.items():
+        for number, (reaction, still) in enumerate(values):
+            after = 0.5 + 1.5 * number if jobs == "one job" else 2.0
+            print(f"| {jobs:<20} | {after:13.1f} s | {reaction:10.3f} | {still:16.2f} |")
+    if args.only_cancel:
+        return 0
     with tempfile.TemporaryDirectory(prefix="strongroom-gui-start-") as home:
         console, bare = startup(Path(home), args.runs)
     print(f"\nStart-up to main window shown (median of {args.runs}, offscreen)")

@@ -270,3 +270,54 @@ def test_the_backup_summary_names_a_stale_record_instead_of_saying_nothing_is_in
     text = wizard.summary_page.text.toPlainText()
     assert "job-dead" in text and "whose process has ended: the first job clears it before it starts" in text
     wizard.reject()
+
+
+def test_a_producer_waiting_for_a_slow_compressor_sees_a_cancel_at_once():
+    """At a slow level the compressor takes seconds per batch: the backup thread waiting to hand it more must
+    still notice a cancel, not wait for the compressor (the cancel took 3.5 s to 89 s at level 19)."""
+    import io
+    import threading
+
+    import pytest
+
+    from strongroom.core.archive.compression_pipe import DEPTH, CompressionPipe
+
+    busy, cancelled = threading.Event(), threading.Event()
+
+    class SlowWriter:  # a compressor that takes forever (until the test ends) on its first batch
+        def write(self, data):
+            busy.wait(30)
+
+        def flush(self, mode=None):
+            pass
+
+    class Cancelled(Exception):
+        pass
+
+    def check() -> None:
+        if cancelled.is_set():
+            raise Cancelled()
+
+    pipe = CompressionPipe(SlowWriter, io.BytesIO(), check)
+    for _ in range(DEPTH + 1):  # the compressor holds one batch, the queue the rest: now it is full
+        pipe.write(b"x")
+    cancelled.set()
+    waiter = threading.Thread(target=lambda: pytest.raises(Cancelled, pipe.write, b"x"), daemon=True)
+    waiter.start()
+    waiter.join(10)
+    stuck = waiter.is_alive()
+    busy.set()
+    assert not stuck, "the producer did not notice the cancel while the compressor was busy"
+
+
+def test_nothing_left_to_read_gives_no_eta_rather_than_zero_seconds():
+    from strongroom.core.jobs import ProgressMeter
+
+    now = [100.0]
+    meter = ProgressMeter(lambda progress: None, clock=lambda: now[0])
+    meter.set_totals(files=1, size=1000)
+    for _ in range(4):
+        now[0] += 0.5
+        meter.advance(250)
+    final = meter.finish()
+    assert final.bytes_done == final.bytes_total and final.eta is None  # not "0 s" while the set is completed

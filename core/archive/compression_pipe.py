@@ -18,14 +18,16 @@ from typing import BinaryIO
 import zstandard
 
 DEPTH = 8  # batches of up to a MiB waiting to be compressed
-_POLL = 0.5
+_POLL = 0.1  # how often a producer waiting for room checks for a cancel
 # An abort waits this long for the compressor to notice; a slow level (19 on a 4 MiB batch takes seconds) is
 # left to end on its own: its file is being removed, and its next write to it fails and ends the thread.
-_ABORT_WAIT = 1.0
+_ABORT_WAIT = 0.2
 
 
 class CompressionPipe:
-    def __init__(self, new_writer: Callable[[], zstandard.ZstdCompressionWriter], fh: BinaryIO) -> None:
+    def __init__(self, new_writer: Callable[[], zstandard.ZstdCompressionWriter], fh: BinaryIO,
+                 check_cancelled: Callable[[], None] = lambda: None) -> None:
+        self._check_cancelled = check_cancelled  # may raise while a producer waits for room (a slow level)
         self._new_writer = new_writer
         self._writer = new_writer()
         self._fh = fh
@@ -82,6 +84,7 @@ class CompressionPipe:
             except queue.Full:
                 if not self._thread.is_alive():
                     raise RuntimeError("the compressor thread has stopped") from None
+                self._check_cancelled()
 
     def _run(self) -> None:
         while True:

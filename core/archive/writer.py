@@ -34,6 +34,7 @@ from .reader import open_for_reading
 FRAME_TARGET = 4 << 20  # start a new frame after this many uncompressed bytes
 CHUNK = 1 << 20
 SMALL_FILE = 256 << 10  # read and written in one piece
+SLOW_LEVEL, SLOW_LEVEL_JOB = 10, 4 << 20  # from this level on, zstd's workers get jobs of this size
 IN_MEMORY = FRAME_TARGET  # larger members are streamed, each in a frame of its own
 _FULL_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
@@ -143,8 +144,13 @@ class SetWriter:
         self._sidecar_temporary = temporary_name(sidecar_path(path))
         self._buffer = bytearray(CHUNK)
         threads = threads if threads else (os.cpu_count() or 1)
-        compressor = zstandard.ZstdCompressor(level=level, threads=threads if threads > 1 else 0,
-                                              write_checksum=True)
+        # At the slow levels zstd's workers each take a job of 4 windows (32 MiB at level 19): reading ran that
+        # far ahead of what was compressed, so progress froze at the end and a cancel waited for whole jobs.
+        # 4 MiB jobs keep what is read within a few MiB of what is written, at a small cost in ratio.
+        parameters = zstandard.ZstdCompressionParameters.from_level(
+            level, threads=threads if threads > 1 else 0, write_checksum=True,
+            job_size=SLOW_LEVEL_JOB if level >= SLOW_LEVEL and threads > 1 else 0)
+        compressor = zstandard.ZstdCompressor(compression_params=parameters)
         try:
             make_folders(path.parent, permissions.folder_mode)
             self._fh: BinaryIO = _create(self._temporary, permissions.file_mode)  # closed in finish/abort
@@ -155,7 +161,7 @@ class SetWriter:
                 self._temporary.unlink(missing_ok=True)
             raise target_error(error, path) from None
         self._pipe = CompressionPipe(lambda: compressor.stream_writer(self._fh, closefd=False, write_size=CHUNK),
-                                     self._fh)
+                                     self._fh, check_cancelled)
         self._frame_index = 0  # entries carry it as frame_offset until finish knows the offsets
         self._frame_position = 0
         self._pending_header = bytearray()

@@ -71,7 +71,8 @@ class ProgressMeter:
             elapsed = now - samples[0][0]
             rate = (self._bytes_done - samples[0][1]) / elapsed if elapsed > 0 else 0.0
             remaining = self._bytes_total - self._bytes_done
-            eta = remaining / rate if rate > 0 and remaining >= 0 else None
+            # Nothing left to read is not "0 s left": the last bytes may still be compressing, or a set verified.
+            eta = remaining / rate if rate > 0 and remaining > 0 else None
             return Progress(self._bytes_done, self._bytes_total, self._files_done, self._files_total,
                             self._current, rate, eta)
 

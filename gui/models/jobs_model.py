@@ -144,7 +144,9 @@ class JobsModel(ColumnsTableModel):
         if column == SPEED:
             return human_rate(progress.throughput) if running else ""
         if column == ETA:
-            return human_duration(progress.eta) if running else ""
+            if running and progress.bytes_total and progress.bytes_done >= progress.bytes_total:
+                return "finishing…"  # all read; the set is being completed (compressed, written, verified)
+            return human_duration(progress.eta) if running and progress.eta is not None else ""
         if column == STARTED:
             return short_time(job.record.started or job.record.created)
         if column == DETAILS:
