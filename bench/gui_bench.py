@@ -264,6 +264,8 @@ def main() -> int:
     parser.add_argument("--cancel-mib", type=int, default=200, help="MiB per store of the level-19 cancel rounds")
     parser.add_argument("--only-cancel", action="store_true", help="run only the cancel reaction rounds")
     args = parser.parse_args()
+    if not args.only_cancel:
+        others(args)
     reactions = cancel(args.data, args.cancel_mib, 5)
     print("\nCancel at zstd level 19: seconds from Cancel to the job ended (target <= 0.5 s), and the longest "
           "time its written bytes stood still before")
@@ -273,8 +275,11 @@ def main() -> int:
         for number, (reaction, still) in enumerate(values):
             after = 0.5 + 1.5 * number if jobs == "one job" else 2.0
             print(f"| {jobs:<20} | {after:13.1f} s | {reaction:10.3f} | {still:16.2f} |")
-    if args.only_cancel:
-        return 0
+    return 0
+
+
+def others(args) -> None:
+    """Start-up, lock-panel latency and event-loop stalls."""
     with tempfile.TemporaryDirectory(prefix="strongroom-gui-start-") as home:
         console, bare = startup(Path(home), args.runs)
     print(f"\nStart-up to main window shown (median of {args.runs}, offscreen)")
@@ -299,7 +304,6 @@ def main() -> int:
         longest, p99, ticks, seconds = values[:4]
         data = f"{values[4] / 2**20:.0f} MiB" if len(values) > 4 else ""
         print(f"| {load:<30} | {longest:10.1f} | {p99:7.1f} | {ticks:6d} | {seconds:7.2f} | {data:>9} |")
-    return 0
 
 
 if __name__ == "__main__":

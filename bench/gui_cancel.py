@@ -63,7 +63,10 @@ def cancel_round(app: QApplication, window, stores: list[str], after: float, lev
         window.manager.cancel(job.id)
     if not _run_until(app, lambda: all(job.state.terminal for job in jobs), 120):
         raise SystemExit("a cancelled job did not end within 120 s")
-    return time.monotonic() - cancelled, longest
+    reaction = time.monotonic() - cancelled
+    if not _run_until(app, lambda: not window.manager.busy, 120):  # its worker thread too, before the next round
+        raise SystemExit("a cancelled job's worker thread did not end within 120 s")
+    return reaction, longest
 
 
 def cancel_reaction(app: QApplication, window, data: Path, mib: int, rounds: int, level: int = 19) -> dict:

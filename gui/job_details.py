@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from ..core.catalog import JobRecord
 from ..core.jobs import Job
+from ..core.jobs.job import log_stamp
 from ..core.units import counted, human_bytes, human_time
 
 
@@ -21,7 +24,7 @@ class JobDetailsDialog(QDialog):
         self.log = QPlainTextEdit(self)
         self.log.setObjectName("jobLog")
         self.log.setReadOnly(True)
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # long paths and messages stay readable
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -29,7 +32,7 @@ class JobDetailsDialog(QDialog):
         layout.addWidget(QLabel("Log:", self))
         layout.addWidget(self.log, 1)
         layout.addWidget(buttons)
-        self.show_record(record, job.log_lines if job else record.log)
+        self.show_record(record, job.stamped_log() if job else record.log)
         self.resize(860, 480)
 
     def show_record(self, record: JobRecord, log: list[str]) -> None:
@@ -45,9 +48,9 @@ class JobDetailsDialog(QDialog):
 
     def append(self, job_id: str, line: str) -> None:
         if self.job is not None and job_id == self.job.id:
-            self.log.appendPlainText(line)
+            self.log.appendPlainText(f"{log_stamp(time.time())}  {line}")
 
     def refresh(self, job_id: str) -> None:
         if self.job is not None and job_id == self.job.id and self.job.state.terminal:
             self.job.record.warnings, self.job.record.error = list(self.job.warnings), self.job.error
-            self.show_record(self.job.record, self.job.log_lines)
+            self.show_record(self.job.record, self.job.stamped_log())

@@ -195,7 +195,7 @@ def test_a_failed_job_shows_its_message_and_the_details_keep_its_log(console, qt
     console.refresh_history()
     dialog = console.show_job_details(job.id)
     assert f"Error: {job.error}" in dialog.summary.text()
-    assert dialog.log.toPlainText().splitlines() == job.log_lines
+    assert dialog.log.toPlainText().splitlines() == job.stamped_log()
     dialog.close()
 
 
@@ -210,7 +210,7 @@ def test_history_from_an_earlier_session_has_each_jobs_log(engine, qtbot, tmp_pa
     row = window.jobs_view.model.row_of(job.id)
     assert row is not None and cell_text(window.jobs_view.table, row, JOB_STATE) == "succeeded"
     dialog = window.show_job_details(job.id)
-    assert dialog.log.toPlainText().splitlines() == job.log_lines
+    assert dialog.log.toPlainText().splitlines() == job.stamped_log()
     dialog.close()
     window.watcher.stop()
 

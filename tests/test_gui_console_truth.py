@@ -321,3 +321,34 @@ def test_nothing_left_to_read_gives_no_eta_rather_than_zero_seconds():
         meter.advance(250)
     final = meter.finish()
     assert final.bytes_done == final.bytes_total and final.eta is None  # not "0 s" while the set is completed
+
+
+
+def test_a_jobs_log_is_stamped_says_when_it_got_the_mutex_and_its_queued_time_does_not_move(console, qtbot,
+                                                                                            tmp_path, home):
+    import re
+
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    from strongroom.gui.models.jobs_model import STARTED
+
+    from .gui_support import ExternalHolder, cell_text, wait_for_jobs
+
+    engine = console.engine
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a.txt": "a"})))
+    with ExternalHolder(home, "folder"):
+        [job] = console.start_backups([("docs", engine.default_backup_options())])
+        qtbot.waitUntil(lambda: job.state == JobState.WAITING, timeout=10_000)
+        model = console.jobs_view.model
+        queued = cell_text(console.jobs_view.table, model.row_of(job.id), STARTED)
+    wait_for_jobs(qtbot, [job])
+    assert cell_text(console.jobs_view.table, model.row_of(job.id), STARTED) == queued  # not moved by the mutex
+    tip = model.index(model.row_of(job.id), STARTED).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("queued ") and "started " in tip and "finished " in tip
+    saved = engine.catalog.get_job(job.id).log
+    assert saved and all(re.match(r"^\d\d:\d\d:\d\d\.\d{3}  ", line) for line in saved)
+    assert any(re.search(r"  acquired the mutex strongroom\.folder after \d+\.\d s$", line) for line in saved)
+    dialog = console.show_job_details(job.id)
+    assert dialog.log.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+    assert dialog.log.toPlainText().splitlines() == saved
+    dialog.close()

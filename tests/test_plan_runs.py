@@ -78,7 +78,7 @@ def test_a_failing_before_command_fails_every_job_and_the_after_command_still_ru
         assert "the before command 'echo stopping the service; exit 3' exited with status 3; the backup did not run" \
             in job.error
         record = engine.catalog.get_job(job.id)
-        assert "before 1| stopping the service" in record.log
+        assert any(line.endswith("  before 1| stopping the service") for line in record.log)
     assert engine.catalog.list_sets() == []
     assert report.read_text() == "failed []\n"
     assert book.last_run("p").result == "failed"
@@ -106,7 +106,7 @@ def test_the_after_command_gets_the_result_and_the_new_sets_and_its_failure_is_a
     for job in outcome.jobs:
         record = engine.catalog.get_job(job.id)
         assert record.state == "succeeded-with-warnings"
-        assert "after 1| restarted" in record.log
+        assert any(line.endswith("  after 1| restarted") for line in record.log)
         assert any("exited with status 4" in warning for warning in record.warnings)
 
 

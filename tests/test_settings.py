@@ -81,13 +81,13 @@ def test_job_log_is_kept_in_history_and_stores_can_be_moved(tmp_path, engine):
     job = engine.backup_job("docs")
     job.run()
     record = engine.catalog.get_job(job.id)
-    assert record.log == job.log_lines and any("recorded" in line for line in record.log)
+    assert record.log == job.stamped_log() and any("recorded" in line for line in record.log)
     assert engine.catalog.list_jobs()[0].log == []  # the list stays light
     assert engine.update_store("docs", str(second)).path == str(second)
     assert engine.store("docs").path == str(second)
     with pytest.raises(Exception, match="no such|not|does not exist"):
         engine.update_store("docs", str(tmp_path / "missing"))
-    assert cli(engine.paths.data_dir, "jobs", "--log", job.id).stdout.strip().splitlines() == job.log_lines
+    assert cli(engine.paths.data_dir, "jobs", "--log", job.id).stdout.strip().splitlines() == job.stamped_log()
 
 
 def test_store_size_counts_the_whole_point_in_time_of_an_incremental_set(tmp_path, engine):

@@ -86,6 +86,7 @@ class Job(ABC):
         self.state = JobState.QUEUED
         self.warnings: list[str] = []
         self.log_lines: list[str] = []
+        self.log_times: list[float] = []  # when each line was logged (the saved log is stamped with them)
         self.error: str | None = None
         self.set_id: str | None = None
         self.excluded: dict[str, list[int]] = {}  # rule -> [items, bytes] a backup left out
@@ -125,9 +126,14 @@ class Job(ABC):
         self.log(f"warning: {message}")
 
     def log(self, line: str) -> None:
+        self.log_times.append(time.time())
         self.log_lines.append(line)
         for listener in list(self._listeners):
             listener.job_log(self, line)
+
+    def stamped_log(self) -> list[str]:
+        """The log as it is saved and shown: each line after the local time it was logged at."""
+        return [f"{log_stamp(when)}  {line}" for when, line in zip(self.log_times, self.log_lines)]
 
     def _progressed(self, progress: Progress) -> None:
         self.progress = progress
@@ -182,7 +188,7 @@ class Job(ABC):
         self._set_state(final)
         self.record.finished = now_text()
         self.record.warnings = list(self.warnings)
-        self.record.log = list(self.log_lines)
+        self.record.log = self.stamped_log()
         self.record.holds = [[took, gave] for took, gave in self.store_intervals]
         self.record.error = self.error
         self.record.set_id = self.set_id
@@ -196,14 +202,17 @@ class Job(ABC):
 
     def add_after_end(self, lines: list[str], warning: str | None = None) -> None:
         """Lines (and a warning) about an ended job, from what ran after it (a plan's "after" command)."""
+        now = time.time()
         self.log_lines.extend(lines)
+        self.log_times.extend([now] * len(lines))
         if warning is not None:
             self.warnings.append(warning)
             self.log_lines.append(f"warning: {warning}")
+            self.log_times.append(now)
             if self.state == JobState.SUCCEEDED:
                 self.state = JobState.WARNINGS  # both are ends: no listener waits for this move
         self.record.state = self.state.value
-        self.record.warnings, self.record.log = list(self.warnings), list(self.log_lines)
+        self.record.warnings, self.record.log = list(self.warnings), self.stamped_log()
         try:
             self.engine.catalog.save_job(self.record)
         except CatalogError:
@@ -225,8 +234,10 @@ class Job(ABC):
         self.log(f"waiting for the mutex {self.mutex_name}")
         self.engine.catalog.save_job(self.record)  # other consoles and `strongroom jobs` see it waiting
         owner = MutexOwner(self.id, self.operation, self.store_name)
+        asked = time.monotonic()
         hold = self.engine.registry.acquire(self.store_type, owner, timeout=self.mutex_timeout, cancel=self._cancel)
         self._hold = hold
+        self.log(f"acquired the mutex {self.mutex_name} after {time.monotonic() - asked:.1f} s")
         self.store_intervals.append((time.time(), 0.0))
         if hold.abandoned is not None:
             self.warn(f"the mutex {self.mutex_name} had been abandoned by {hold.abandoned.describe()}; "
@@ -248,3 +259,8 @@ class Job(ABC):
         self.store_intervals[-1] = (took, time.time())  # read before releasing: the next holder may take it at once
         hold.release()
         self.log(f"released the mutex {self.mutex_name}")
+
+
+def log_stamp(when: float) -> str:
+    """A log line's time: local, to the millisecond (the job's date is in its record)."""
+    return time.strftime("%H:%M:%S", time.localtime(when)) + f".{int(when * 1000) % 1000:03d}"

@@ -20,7 +20,7 @@ from ...core.units import human_bytes, human_duration, human_rate, human_time
 from ..icons import state_icon
 from .table_model import ColumnsTableModel
 
-COLUMNS = ("Store", "Operation", "State", "Progress", "Files", "Data", "Speed", "ETA", "Started", "Details", "")
+COLUMNS = ("Store", "Operation", "State", "Progress", "Files", "Data", "Speed", "ETA", "Queued", "Details", "")
 STORE, OPERATION, STATE, PROGRESS, FILES, DATA, SPEED, ETA, STARTED, DETAILS, CANCEL = range(len(COLUMNS))
 
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -124,6 +124,8 @@ class JobsModel(ColumnsTableModel):
             return state_icon(state.value)
         if role == Qt.ItemDataRole.ToolTipRole and column in (STATE, DETAILS):
             return self._tooltip(job)
+        if role == Qt.ItemDataRole.ToolTipRole and column == STARTED:
+            return times_text(job.record)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         running = state == JobState.RUNNING
@@ -148,7 +150,7 @@ class JobsModel(ColumnsTableModel):
                 return "finishing…"  # all read; the set is being completed (compressed, written, verified)
             return human_duration(progress.eta) if running and progress.eta is not None else ""
         if column == STARTED:
-            return short_time(job.record.started or job.record.created)
+            return short_time(job.record.created)  # when it was asked for: it does not move when the mutex comes
         if column == DETAILS:
             return self._details(job)
         if column == CANCEL:
@@ -186,6 +188,8 @@ class JobsModel(ColumnsTableModel):
             return state_icon(record.state)
         if role == Qt.ItemDataRole.ToolTipRole and column == DETAILS:
             return _outcome(record.error, record.set_id, len(record.warnings))
+        if role == Qt.ItemDataRole.ToolTipRole and column == STARTED:
+            return times_text(record)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if column == STORE:
@@ -202,10 +206,20 @@ class JobsModel(ColumnsTableModel):
         if column == DATA:
             return human_bytes(record.bytes)
         if column == STARTED:
-            return short_time(record.started or record.created)
+            return short_time(record.created)
         if column == DETAILS:
             return _outcome(record.error, record.set_id, len(record.warnings))
         return ""
+
+
+def times_text(record: JobRecord) -> str:
+    """Queued, started (after how long a wait) and finished, with dates."""
+    parts = [f"queued {human_time(record.created)}"]
+    if record.started:
+        parts.append(f"started {human_time(record.started)}")
+    if record.finished:
+        parts.append(f"finished {human_time(record.finished)}")
+    return ", ".join(parts)
 
 
 def short_time(value: str | None) -> str:
