@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout,
+                               QWidget)
 
 from ..core.catalog import JobRecord
 from ..core.jobs import Job
@@ -27,6 +31,13 @@ class JobDetailsDialog(QDialog):
         self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # long paths and messages stay readable
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
+        self.copy_button = buttons.addButton("Copy log", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.setObjectName("copyLog")
+        self.copy_button.clicked.connect(self.copy_log)
+        self.save_button = buttons.addButton("Save log…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.save_button.setObjectName("saveLog")
+        self.save_button.clicked.connect(lambda: self.save_log())
+        self.record = record
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(QLabel("Log:", self))
@@ -45,6 +56,30 @@ class JobDetailsDialog(QDialog):
         lines.extend(f"Warning: {warning}" for warning in record.warnings)
         self.summary.setText("\n".join(lines))
         self.log.setPlainText("\n".join(log))
+
+    def text(self) -> str:
+        """The summary and the whole log, as copied or saved."""
+        return f"{self.summary.text()}\n\n{self.log.toPlainText()}\n"
+
+    def copy_log(self) -> None:
+        QGuiApplication.clipboard().setText(self.text())
+
+    def save_log(self, path: str | None = None) -> Path | None:
+        """Write the summary and log to ``path`` (asked for when not given); the file written, or None."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save the job's log", f"{self.record.id}.log",
+                                                  "Logs (*.log *.txt);;All files (*)")
+            if not path:
+                return None
+        target = Path(path)
+        try:
+            target.write_text(self.text(), encoding="utf-8")
+        except OSError as error:
+            reason = error.strerror or str(error)
+            QMessageBox.warning(self, "Cannot save the log", f"{target} could not be written ({reason}): choose "
+                                "another place")
+            return None
+        return target
 
     def append(self, job_id: str, line: str) -> None:
         if self.job is not None and job_id == self.job.id:

@@ -352,3 +352,24 @@ def test_a_jobs_log_is_stamped_says_when_it_got_the_mutex_and_its_queued_time_do
     assert dialog.log.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
     assert dialog.log.toPlainText().splitlines() == saved
     dialog.close()
+
+
+def test_a_jobs_log_can_be_copied_and_saved_from_its_details(console, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtGui import QGuiApplication
+
+    engine = console.engine
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a.txt": "a"})))
+    job = engine.backup_job("docs")
+    assert job.run() == JobState.SUCCEEDED
+    console.refresh_history()
+    dialog = console.show_job_details(job.id)
+    dialog.copy_button.click()
+    copied = QGuiApplication.clipboard().text()
+    assert "backup of store docs: succeeded" in copied and all(line in copied for line in job.stamped_log())
+    saved = dialog.save_log(str(tmp_path / "job.log"))
+    assert saved is not None and saved.read_text() == copied
+    warned = []
+    monkeypatch.setattr("strongroom.gui.job_details.QMessageBox.warning", lambda *args: warned.append(args[2]))
+    assert dialog.save_log(str(tmp_path / "missing-folder" / "job.log")) is None
+    assert warned and "could not be written" in warned[0] and "choose another place" in warned[0]
+    dialog.close()
