@@ -80,48 +80,45 @@ def mariadb_dump(server: Server, database: str) -> str:
             f"--hex-blob --quick {database}")
 
 
-def bench_postgresql(server: Server, database: str, work: Path, rounds: int) -> list[tuple]:
-    home = work / "home-postgresql"
-    subprocess.run(strongroom(home, "store", "add", "pg", "--type", "postgresql", server.url(database)),
+def _store_and_output(server: Server, database: str, work: Path) -> tuple[Path, Path]:
+    """A home with the database as store "db", and an output folder for the reference tools."""
+    home = work / f"home-{server.kind}"
+    subprocess.run(strongroom(home, "store", "add", "db", "--type", server.kind, server.url(database)),
                    check=True, capture_output=True)
+    return home, work / f"{server.kind}-out"
+
+
+def bench_postgresql(server: Server, database: str, work: Path, rounds: int) -> list[tuple]:
+    home, out = _store_and_output(server, database, work)
     pg_dump, flags, env = pg_tools(server)
     jobs = max(1, min(4, os.cpu_count() or 1))
-    out = work / "pg-out"
-
-    def clear() -> None:
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir()
-
     pipelines = {
-        "strongroom backup": strongroom(home, "backup", "pg", "--no-verify"),
+        "strongroom backup": strongroom(home, "backup", "db", "--no-verify"),
         "pg_dump | zstd -T0 -3": f"{pg_dump} {flags} {database} | zstd -q -T0 -3 -o '{out}/plain.sql.zst'",
         "pg_dump -Fc -Z0 | zstd -T0 -3": f"{pg_dump} {flags} -Fc -Z0 {database} | zstd -q -T0 -3 "
                                         f"-o '{out}/custom.zst'",
         f"pg_dump -Fd -j{jobs} -Z0, tar | zstd": f"{pg_dump} {flags} -Fd -j{jobs} -Z0 -f '{out}/dir' {database} && "
                                                 f"tar -C '{out}' -cf - dir | zstd -q -T0 -3 -o '{out}/dir.tar.zst'",
     }
-    return _rounds("postgresql", pipelines, rounds, env, clear)
+    return _rounds("postgresql", pipelines, rounds, env, out)
 
 
 def bench_mariadb(server: Server, database: str, work: Path, rounds: int) -> list[tuple]:
-    home = work / "home-mariadb"
-    subprocess.run(strongroom(home, "store", "add", "my", "--type", "mariadb", server.url(database)),
-                   check=True, capture_output=True)
-    out = work / "my-out"
+    home, out = _store_and_output(server, database, work)
+    pipelines = {
+        "strongroom backup": strongroom(home, "backup", "db", "--no-verify"),
+        "mariadb-dump | zstd -T0 -3": f"{mariadb_dump(server, database)} | zstd -q -T0 -3 -o '{out}/dump.sql.zst'",
+    }
+    return _rounds("mariadb", pipelines, rounds, None, out)
+
+
+def _rounds(label: str, pipelines: dict, rounds: int, env: dict | None, out: Path) -> list[tuple]:
+    """Each pipeline ``rounds`` times, alternating (a shared machine drifts), into an emptied ``out``; the medians."""
 
     def clear() -> None:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
 
-    pipelines = {
-        "strongroom backup": strongroom(home, "backup", "my", "--no-verify"),
-        "mariadb-dump | zstd -T0 -3": f"{mariadb_dump(server, database)} | zstd -q -T0 -3 -o '{out}/dump.sql.zst'",
-    }
-    return _rounds("mariadb", pipelines, rounds, None, clear)
-
-
-def _rounds(label: str, pipelines: dict, rounds: int, env: dict | None, clear) -> list[tuple]:
-    """Each pipeline ``rounds`` times, alternating (a shared machine drifts); the medians."""
     found: dict[str, list[Result]] = {name: [] for name in pipelines}
     for _ in range(rounds):
         for name, command in pipelines.items():
