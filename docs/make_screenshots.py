@@ -208,6 +208,12 @@ def main() -> int:
             window.start_backups([("projects", engine.default_backup_options(incremental=True))])
             settle(app, 2500)
             grab(window, "main-window-busy")
+            for name, (width, height) in (("small", (900, 600)), ("large", (1600, 1000))):
+                window.resize(width, height)
+                settle(app, 300)
+                grab(window, f"main-window-{name}")
+            window.resize(1280, 860)
+            settle(app, 200)
             app.setPalette(dark_palette())
             settle(app, 300)
             grab(window, "main-window-busy-dark")

@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QT
 
 from ..core.mutex import BreakRefused, LockDirectory, MutexRecord, MutexStatus, break_record
 from ..core.units import human_span, human_time
+from .fitting_columns import FittingColumns
 from .icons import state_icon
 from .messages import ask, show_error
+from .models.jobs_model import short_time
 
 COLUMNS = ("Mutex", "State", "Job", "Operation", "Store", "PID", "Host", "Thread", "Since", "For", "")
 MUTEX, STATE, JOB, OPERATION, STORE, PID, HOST, THREAD, SINCE, FOR, ACTION = range(len(COLUMNS))
@@ -59,6 +61,9 @@ class LockPanel(QWidget):
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(JOB, QHeaderView.ResizeMode.Stretch)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # In a narrow window the least needed columns step aside, so job ids are not cut.
+        self.fitting = FittingColumns(self.tree, JOB, (THREAD, HOST, PID, OPERATION, STORE), room=self._job_room)
         self.location = QLabel(f"Lock directory: {lockdir.path} ({lockdir.scope} scope)", self)
         self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem = QLabel(self)
@@ -109,6 +114,16 @@ class LockPanel(QWidget):
                 button.clicked.connect(lambda _checked=False, s=status: self.break_lock(s))
                 self.tree.setItemWidget(item, ACTION, button)
             item.setExpanded(True)
+        self.fitting.refit()
+
+    def _job_room(self) -> int:
+        """The width the longest job id shown needs (at least what a usual one does)."""
+        metrics = self.tree.fontMetrics()
+        longest = max((metrics.horizontalAdvance(item.text(JOB)) for item in self._since_items()), default=0)
+        return max(200, longest + 16)
+
+    def _since_items(self):
+        return [item for item, _since in self._since]
 
     def show_problem(self, message: str) -> None:
         self.problem.setText(f"⚠ {message}")
@@ -121,7 +136,8 @@ class LockPanel(QWidget):
         item.setText(PID, str(record.pid))
         item.setText(HOST, record.host)
         item.setText(THREAD, record.thread)
-        item.setText(SINCE, human_time(record.since))
+        item.setText(SINCE, short_time(record.since))
+        item.setToolTip(SINCE, human_time(record.since))
         item.setText(FOR, human_span(now - record.since))
         self._since.append((item, record.since))
 

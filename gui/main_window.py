@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QSplitter, QStyle, QSystemTrayIcon, QTabWidget,
+from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QStyle, QSystemTrayIcon, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from ..core.engine import Engine
@@ -31,6 +31,7 @@ from .plans_view import PlansView
 from .sets_dialog import SetsDialog
 from .settings_dialog import SettingsDialog
 from .store_dialog import StoreDialog
+from .section_splitter import SectionSplitter
 from .stores_view import StoresView
 from .tray import Tray
 from .verify_dialog import VerifyDialog
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.manager.counts_changed.connect(self._counts_changed)
         self.manager.all_finished.connect(self._all_finished)
         self.watcher.statuses_changed.connect(self.lock_panel.show_statuses)
+        self.watcher.statuses_changed.connect(lambda _statuses: self.splitter.fit())  # waiters come and go
         self.watcher.statuses_changed.connect(self.jobs_view.model.set_lock_statuses)
         self.watcher.failed.connect(self.lock_panel.show_problem)
         self.lock_panel.lock_broken.connect(self._lock_broken)
@@ -169,18 +171,16 @@ class MainWindow(QMainWindow):
         return box
 
     def _build_layout(self) -> None:
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
-        splitter.setObjectName("mainSplitter")
         self.top_tabs = QTabWidget(self)
         self.top_tabs.setObjectName("storesAndPlans")
         self.top_tabs.addTab(self.stores_view, "Stores")
         self.top_tabs.addTab(self.plans_view, "Plans — backups that run on a schedule")
-        splitter.addWidget(self.top_tabs)
-        splitter.addWidget(self._section("Jobs", self.jobs_view))
-        splitter.addWidget(self._section("Lock status — one mutex per store type", self.lock_panel))
-        splitter.setSizes([260, 330, 220])
-        splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(splitter)
+        self.splitter = SectionSplitter(self.top_tabs, self.stores_view.table, self._section("Jobs", self.jobs_view),
+                                        self._section("Lock status — one mutex per store type", self.lock_panel),
+                                        self.lock_panel.tree, self)
+        self.splitter.setSizes([260, 330, 220])
+        self.setCentralWidget(self.splitter)
+        self.setMinimumSize(820, 560)  # below this the three sections cannot each show a few rows
 
     def _build_status_bar(self) -> None:
         self.counts_label = QLabel("Idle", self)
@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         try:
             self.stores_view.set_overviews(store_overviews(self.engine.catalog))
             self.stores_view.model.set_health(store_health(self.engine.catalog))
+            self.splitter.fit()
         except EXPECTED as error:
             show_error(self, "Cannot read the stores", error)
 

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QS
 
 from ..core.catalog import Store
 from ..core.store_overview import StoreOverview
-from .models.stores_model import PATH, StoresModel
+from .fitting_columns import FittingColumns
+from .models.stores_model import KIND, NEXT, PATH, SIZE, TYPE, StoresModel
 from .models.table_model import row_table
 
 EMPTY_TEXT = (
@@ -33,6 +34,8 @@ class StoresView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(PATH, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long path keeps its start and its name
+        self.fitting = FittingColumns(self.table, PATH, (NEXT, KIND, SIZE, TYPE), room=160)
         self.table.doubleClicked.connect(lambda _index: self._edit())
         self.add_button = QPushButton("Add store…", self)
         self.add_button.setObjectName("addStore")

@@ -116,7 +116,7 @@ def test_a_job_blocked_behind_a_mutex_shows_waiting_with_the_holder_named(consol
 
         def shows_holder():
             row = console.jobs_view.model.row_of(job.id)
-            return (cell_text(table, row, JOB_STATE) == "waiting for strongroom.folder"
+            return (cell_text(table, row, JOB_STATE) == "waiting for mutex"
                     and "cli-nightly" in cell_text(table, row, DETAILS)
                     and f"pid {holder.pid}" in cell_text(table, row, DETAILS))
 

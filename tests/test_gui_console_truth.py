@@ -373,3 +373,41 @@ def test_a_jobs_log_can_be_copied_and_saved_from_its_details(console, qtbot, tmp
     assert dialog.save_log(str(tmp_path / "missing-folder" / "job.log")) is None
     assert warned and "could not be written" in warned[0] and "choose another place" in warned[0]
     dialog.close()
+
+
+def test_a_small_window_keeps_cancel_job_ids_and_three_store_rows_in_view_and_a_large_one_hides_nothing(
+        console, qtbot, tmp_path, home):
+    from strongroom.gui.models.jobs_model import CANCEL, DETAILS
+    from strongroom.gui.lock_panel import JOB
+
+    from .gui_support import ExternalHolder, wait_for_jobs
+
+    engine = console.engine
+    for number in range(5):
+        engine.add_store(f"store{number}", "folder", str(make_tree(tmp_path / f"s{number}", {"a.txt": "a"})))
+    console.refresh_stores()
+    console.show()
+    with ExternalHolder(home, "folder", job_id="cli-holder-with-a-long-job-id-20261202T050532-a22df3"):
+        jobs = console.start_backups([(f"store{number}", engine.default_backup_options()) for number in range(3)])
+        qtbot.waitUntil(lambda: all(job.state == JobState.WAITING for job in jobs), timeout=10_000)
+        for width, height in ((900, 600), (1600, 1000)):
+            console.resize(width, height)
+            qtbot.waitUntil(lambda: console.width() == width, timeout=5000)
+            qtbot.wait(50)  # let the layout settle  (a bounded pause for a repaint, not a synchronisation)
+            table = console.jobs_view.table
+            header = table.horizontalHeader()
+            assert header.length() <= table.viewport().width() + 1, f"the jobs table scrolls sideways at {width}"
+            assert not header.isSectionHidden(CANCEL) and not header.isSectionHidden(DETAILS)
+            assert header.sectionSize(DETAILS) >= 150
+            tree = console.lock_panel.tree
+            held = console.lock_panel.items["folder"]
+            needed = tree.fontMetrics().horizontalAdvance(held.text(JOB))
+            assert tree.header().sectionSize(JOB) >= needed, f"the holder's job id is cut at {width}"
+            stores = console.stores_view.table
+            rows = stores.viewport().height() / stores.verticalHeader().defaultSectionSize()
+            assert rows >= 3, f"only {rows:.1f} store rows show at {width}x{height}"
+            if width == 1600:
+                assert not console.jobs_view.fitting.hidden() and not console.stores_view.fitting.hidden()
+                assert not console.lock_panel.fitting.hidden()
+    wait_for_jobs(qtbot, jobs)
+    assert console.minimumWidth() >= 800 and console.minimumHeight() >= 550

@@ -136,7 +136,7 @@ class JobsModel(ColumnsTableModel):
         if column == STATE:
             if job.cancel_requested and state in ACTIVE:
                 return "cancelling…"
-            return f"waiting for {job.mutex_name}" if state == JobState.WAITING else state.label
+            return state.label  # "waiting for mutex": which one, and who holds it, are in Details and the tooltip
         if column == FILES:
             total = f"/{progress.files_total}" if progress.files_total and state in ACTIVE else ""
             return f"{progress.files_done}{total}"
