@@ -411,3 +411,38 @@ def test_a_small_window_keeps_cancel_job_ids_and_three_store_rows_in_view_and_a_
                 assert not console.lock_panel.fitting.hidden()
     wait_for_jobs(qtbot, jobs)
     assert console.minimumWidth() >= 800 and console.minimumHeight() >= 550
+
+
+def test_a_job_that_got_its_mutex_reads_the_same_in_the_jobs_list_the_lock_panel_and_the_status_bar(
+        console, qtbot, tmp_path, home):
+    import threading
+
+    from strongroom.gui.models.jobs_model import DETAILS, STATE
+
+    from .gui_support import ExternalHolder, HoldUntil, cell_text, wait_for_jobs
+
+    engine = console.engine
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a.txt": "a"})))
+    release = threading.Event()
+    hold = HoldUntil(release)  # keeps the job at the moment it has its mutex, before it reads a file
+    console.manager.job_added.connect(lambda job: job.add_listener(hold))
+    table = console.jobs_view.table
+    try:
+        with ExternalHolder(home, "folder") as holder:
+            [job] = console.start_backups([("docs", engine.default_backup_options())])
+            qtbot.waitUntil(lambda: job.state == JobState.WAITING, timeout=10_000)
+            holder.release()
+            assert hold.entered.wait(20)
+        row = console.jobs_view.model.row_of(job.id)
+
+        def agreed() -> bool:
+            panel = console.lock_panel.items.get("folder")
+            return (cell_text(table, row, STATE) == "running" and console.counts_label.text() == "1 running · 0 waiting"
+                    and panel is not None and panel.text(2) == job.id and panel.childCount() == 0)
+
+        qtbot.waitUntil(agreed, timeout=5000)
+        assert "waiting" not in cell_text(table, row, DETAILS)
+        assert cell_text(table, row, DETAILS).startswith("acquired the mutex strongroom.folder")
+    finally:
+        release.set()
+    wait_for_jobs(qtbot, [job])
