@@ -446,3 +446,35 @@ def test_a_job_that_got_its_mutex_reads_the_same_in_the_jobs_list_the_lock_panel
     finally:
         release.set()
     wait_for_jobs(qtbot, [job])
+
+
+def test_the_restore_summary_gives_the_free_space_and_refuses_a_restore_that_does_not_fit(console, qtbot, tmp_path,
+                                                                                         monkeypatch):
+    import collections
+
+    engine = console.engine
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"big.bin": os.urandom(300_000)})))
+    assert engine.backup_job("docs").run() == JobState.SUCCEEDED
+
+    def to_summary(destination: Path):
+        wizard = console.open_restore_wizard("docs")
+        wizard.next()
+        wizard.next()
+        qtbot.waitUntil(wizard.items_page.isComplete, timeout=10_000)
+        wizard.next()
+        wizard.destination_page.other.setChecked(True)
+        wizard.destination_page.picker.setText(str(destination))
+        wizard.next()
+        qtbot.waitUntil(lambda: wizard.summary_page.plan is not None, timeout=10_000)
+        return wizard
+
+    roomy = to_summary(tmp_path / "out")
+    assert "free of" in roomy.summary_page.headline.text() and roomy.summary_page.isComplete()
+    roomy.reject()
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr("strongroom.gui.wizards.restore_wizard.disk_usage", lambda _path: usage(10**6, 10**6 - 1000,
+                                                                                                1000))
+    cramped = to_summary(tmp_path / "out2")
+    assert "This does not fit" in cramped.summary_page.headline.text()
+    assert not cramped.summary_page.isComplete()
+    cramped.reject()

@@ -26,7 +26,7 @@ from ..background import BackgroundCall
 from ..icons import state_icon
 from .database_restore import DATABASE_POLICY_TEXT, database_summary, is_database
 from .restore_items_page import ERROR_STYLE, ItemsPage
-from .target_picker import FolderChoice
+from .target_picker import FolderChoice, disk_usage, free_space_text
 
 MAX_SUMMARY_LINES = 2000
 VERIFIED = 5  # the set list's column
@@ -250,6 +250,7 @@ class SummaryPage(QWizardPage):
         self.setTitle("Ready to restore")
         self.setSubTitle("Exactly what Start restore will do; the restore runs as a job like any other.")
         self.plan = None
+        self.too_big = False  # the restore needs more than the destination has free
         self.headline = QLabel(self)
         self.headline.setObjectName("restoreHeadline")
         self.headline.setWordWrap(True)
@@ -267,6 +268,7 @@ class SummaryPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 (Qt naming)
         wizard: RestoreWizard = self.wizard()
         self.plan = None
+        self.too_big = False
         self.headline.setStyleSheet("")
         self.headline.setText("Working out where every item lands…")
         self.lines.clear()
@@ -302,7 +304,13 @@ class SummaryPage(QWizardPage):
             f"{counted(created, 'item')} will be created, {counted(replaced, 'existing file')} will be overwritten, "
             f"{counted(kept, 'existing item')} will be kept as they are (policy: "
             f"{wizard.destination_page.policy.currentData()}). "
-            f"{human_bytes(plan.bytes_to_write)} to write.")
+            f"{human_bytes(plan.bytes_to_write)} to write; {free_space_text(str(plan.root)) or 'free space unknown'}.")
+        usage = disk_usage(str(plan.root))
+        self.too_big = usage is not None and plan.bytes_to_write > usage.free
+        if self.too_big:
+            self.headline.setStyleSheet(ERROR_STYLE)
+            self.headline.setText(self.headline.text() + "\nThis does not fit: free space there, or go Back and "
+                                  "choose another folder on a file system with room.")
         shown = list(plan.lines(MAX_SUMMARY_LINES))
         if len(plan) > len(shown):
             shown.append(f"… and {len(plan) - len(shown)} more")
@@ -310,7 +318,7 @@ class SummaryPage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
-        return self.plan is not None
+        return self.plan is not None and not self.too_big
 
 
 class RestoreWizard(QWizard):

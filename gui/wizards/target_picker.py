@@ -85,13 +85,18 @@ def folder_problem(text: str) -> str:
     return ""
 
 
-def free_space_text(text: str) -> str:
-    """"123.4 GiB free on /mnt/backup" for the nearest existing folder of ``text``."""
+def disk_usage(text: str):
+    """shutil.disk_usage of the nearest existing folder of ``text`` (None when it cannot be read)."""
     path = Path(text).expanduser()
     while not path.exists() and path != path.parent:
         path = path.parent
     try:
-        usage = shutil.disk_usage(path)
+        return shutil.disk_usage(path)
     except OSError:
-        return ""
-    return f"{human_bytes(usage.free)} free of {human_bytes(usage.total)} there"
+        return None
+
+
+def free_space_text(text: str) -> str:
+    """"123.4 GiB free of 500.0 GiB there" for the nearest existing folder of ``text``."""
+    usage = disk_usage(text)
+    return f"{human_bytes(usage.free)} free of {human_bytes(usage.total)} there" if usage is not None else ""
