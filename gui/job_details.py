@@ -53,7 +53,9 @@ class JobDetailsDialog(QDialog):
                  f"{counted(record.files, 'file')}, {human_bytes(record.bytes)}" + (f", set {record.set_id}" if record.set_id else "")]
         if record.error:
             lines.append(f"Error: {record.error}")
-        lines.extend(f"Warning: {warning}" for warning in record.warnings)
+        seen = dict.fromkeys(record.warnings)  # each distinct warning once, in order, with how often it came
+        lines.extend(f"Warning: {warning}" + (f" ({record.warnings.count(warning)} times)"
+                                              if record.warnings.count(warning) > 1 else "") for warning in seen)
         self.summary.setText("\n".join(lines))
         self.log.setPlainText("\n".join(log))
 

@@ -478,3 +478,17 @@ def test_the_restore_summary_gives_the_free_space_and_refuses_a_restore_that_doe
     assert "This does not fit" in cramped.summary_page.headline.text()
     assert not cramped.summary_page.isComplete()
     cramped.reject()
+
+
+def test_the_job_details_list_a_repeated_warning_once_with_its_count(qtbot):
+    from strongroom.core.catalog import JobRecord
+    from strongroom.gui.job_details import JobDetailsDialog
+
+    record = JobRecord(id="backup-x", store="docs", operation="backup",
+                       state="succeeded-with-warnings", created="2026-12-02T05:00:00Z",
+                       warnings=["a.txt changed while it was read", "b.txt unreadable", "a.txt changed while it was read"])
+    dialog = JobDetailsDialog(record)
+    qtbot.addWidget(dialog)
+    text = dialog.summary.text()
+    assert text.count("Warning: a.txt changed while it was read (2 times)") == 1
+    assert "Warning: b.txt unreadable" in text and "b.txt unreadable (" not in text
