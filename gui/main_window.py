@@ -25,7 +25,7 @@ from .job_manager import JobManager
 from .jobs_view import JobsView
 from .lock_panel import LockPanel
 from .lock_watcher import LockWatcher
-from .messages import EXPECTED, ask, show_error
+from .messages import EXPECTED, ask, job_error_text, show_error
 from .plan_actions import PlanActions
 from .plans_view import PlansView
 from .sets_dialog import SetsDialog
@@ -355,7 +355,7 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.job_finished(job)
         self.statusBar().showMessage(f"{job.operation} of {job.store_name}: {job.state.label}"
-                                     + (f" — {job.error}" if job.error else ""), 15000)
+                                     + (f" — {job_error_text(job)}" if job.error else ""), 15000)
 
     def _counts_changed(self, running: int, waiting: int) -> None:
         busy = running + waiting

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from ..core.archive import ArchiveError
 from ..core.catalog import CatalogError
 from ..core.mutex import LockDirectoryError, MutexError
+from ..core.remedies import Fix, Remedy, explained, with_words
 from ..core.settings import SettingsError
 from ..core.store_types import StoreTypeError
 from ..core.stores import StoreError
@@ -20,10 +21,32 @@ EXPECTED = (ArchiveError, CatalogError, StoreError, StoreTypeError, MutexError, 
             ValueError)
 
 
+def console_words(fix: Fix) -> str:
+    """What to do about an error, in the console's own terms (the CLI has core.remedies.cli_words)."""
+    values = fix.values
+    return {
+        Remedy.OTHER_STORE_TYPE: f"or choose the type “{values.get('type')}” for {values.get('what')}",
+        Remedy.REMOVE_STORE_FIRST: f"choose another name, or first remove the store {values.get('name')} (select it, "
+                                   "then Remove…)",
+        Remedy.ADD_STORE: "add it with “Add store…”",
+        Remedy.RESTORE_ELSEWHERE: "make room or make it writable there, or go Back to the destination page and "
+                                  "choose another folder (on another file system if it is full)",
+        Remedy.OVERWRITE_POLICY: "choose the overwrite policy “if older” or “always” to replace them",
+        Remedy.ALLOW_DAMAGED: "choose another set, verify it again from the Sets view, or tick “Restore this damaged "
+                              "set anyway” in the restore wizard",
+        Remedy.RESTORE_FROM_ITS_STORE: f"restore it from the store {values.get('store')}",
+    }[fix.remedy]
+
+
+def job_error_text(job) -> str | None:
+    """A failed job's message with its fix in the console's terms."""
+    return with_words(job.error, job.fix, console_words) if job.error else job.error
+
+
 def error_text(error: BaseException) -> str:
     """The message an administrator sees for ``error``."""
     if isinstance(error, EXPECTED):
-        return str(error)
+        return explained(error, console_words)
     if isinstance(error, OSError):
         return f"{error.filename or 'a file'}: {error.strerror or error}"
     log.error("unexpected error", exc_info=error)

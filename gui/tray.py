@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 from ..core.jobs import Job, JobState
 from .icons import app_icon, state_icon
 from ..core.units import counted
+from .messages import job_error_text
 
 
 class Tray(QSystemTrayIcon):
@@ -33,7 +34,7 @@ class Tray(QSystemTrayIcon):
 
     def job_finished(self, job: Job) -> None:
         if job.state == JobState.FAILED:
-            self.showMessage(f"{job.operation.capitalize()} of {job.store_name} failed", job.error or "",
+            self.showMessage(f"{job.operation.capitalize()} of {job.store_name} failed", job_error_text(job) or "",
                              QSystemTrayIcon.MessageIcon.Critical)
         elif job.state in (JobState.SUCCEEDED, JobState.WARNINGS):
             note = f" with {counted(len(job.warnings), 'warning')}" if job.warnings else ""

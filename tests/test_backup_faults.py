@@ -94,8 +94,12 @@ def test_a_store_path_of_the_wrong_kind_is_refused(engine, tmp_path: Path, store
 
 
 def test_a_duplicate_store_name_is_refused(engine, docs: Path) -> None:
-    with pytest.raises(CatalogError, match="a store called 'docs' already exists .* store remove docs"):
+    from strongroom.core.remedies import Remedy, cli_words, fix_of
+
+    with pytest.raises(CatalogError, match="a store called 'docs' already exists") as refused:
         engine.add_store("docs", "folder", str(docs))
+    fix = fix_of(refused.value)
+    assert fix.remedy == Remedy.REMOVE_STORE_FIRST and "strongroom store remove docs" in cli_words(fix)
 
 
 def test_a_target_that_cannot_be_written_gets_a_clear_message(engine, docs: Path, tmp_path: Path) -> None:

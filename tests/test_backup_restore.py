@@ -156,7 +156,10 @@ def test_a_destination_that_cannot_be_written_gets_a_clear_message(engine, docs:
     blocker.write_text("not a folder")
     job = restore(engine, "docs", to=blocker / "sub")
     assert job.state == JobState.FAILED
-    assert "cannot write to the restore destination" in job.error and "--to" in job.error
+    assert "cannot write to the restore destination" in job.error
+    from strongroom.core.remedies import Remedy
+
+    assert job.fix is not None and job.fix.remedy == Remedy.RESTORE_ELSEWHERE  # the front end says "--to" or "Back"
 
 
 def test_an_unknown_path_and_an_unknown_set_are_named(engine, docs: Path) -> None:

@@ -492,3 +492,41 @@ def test_the_job_details_list_a_repeated_warning_once_with_its_count(qtbot):
     text = dialog.summary.text()
     assert text.count("Warning: a.txt changed while it was read (2 times)") == 1
     assert "Warning: b.txt unreadable" in text and "b.txt unreadable (" not in text
+
+
+def test_an_errors_fix_is_worded_for_the_command_line_there_and_for_the_console_here(console, qtbot, tmp_path,
+                                                                                    home):
+    from strongroom.gui.store_dialog import StoreDialog
+
+    a_file = tmp_path / "crm.db"
+    a_file.write_text("not a folder")
+    result = cli(home, "store", "add", "docs", "--type", "folder", str(a_file))
+    assert result.returncode != 0 and "or use --type sqlite for a SQLite database" in result.stderr
+    dialog = StoreDialog(console.engine, parent=console)
+    dialog.show()
+    dialog.name.setText("docs")
+    dialog.type.setCurrentIndex(dialog.type.findData("folder"))
+    dialog.path.setText(str(a_file))
+    dialog.accept()
+    shown = dialog.error.text()
+    assert "is a file, not a folder" in shown and "or choose the type “sqlite” for a SQLite database" in shown
+    assert "--" not in shown and "strongroom " not in shown
+    dialog.reject()
+
+
+def test_a_refused_restore_tells_the_console_what_to_click_and_the_command_line_what_to_type(console, qtbot,
+                                                                                            tmp_path, home):
+    from strongroom.core.remedies import Remedy
+    from strongroom.gui.models.jobs_model import DETAILS
+
+    from .gui_support import cell_text, wait_for_jobs
+
+    full, _ = _store_with_a_damaged_full_set(console.engine, tmp_path)
+    [job] = console.start_restore("docs", full.id, RestoreOptions(to=tmp_path / "out"))
+    wait_for_jobs(qtbot, [job])
+    assert job.state == JobState.FAILED and job.fix.remedy == Remedy.ALLOW_DAMAGED
+    assert "--" not in job.error  # the core's own words: what is wrong
+    detail = cell_text(console.jobs_view.table, console.jobs_view.model.row_of(job.id), DETAILS)
+    assert "Restore this damaged set anyway" in detail and "--allow-damaged" not in detail
+    refused = cli(home, "restore", "docs", "--set", full.id, "--to", str(tmp_path / "cli"))
+    assert "give --allow-damaged to restore it anyway" in refused.stdout + refused.stderr

@@ -52,7 +52,10 @@ def test_a_destination_filling_up_mid_restore_is_named_full_and_keeps_no_partial
     monkeypatch.setattr(apply, "check_free_space", lambda plan: None)  # as if the space went after the check
     job = engine.restore_job("big", RestoreOptions(to=small_disk / "out"))
     assert job.run() == JobState.FAILED
-    assert "is full (No space left on device)" in job.error and "--to onto another file system" in job.error
+    assert "is full (No space left on device)" in job.error
+    from strongroom.core.remedies import Remedy, cli_words
+
+    assert job.fix.remedy == Remedy.RESTORE_ELSEWHERE and "on another file system if it is full" in cli_words(job.fix)
     assert partial_files(small_disk) == []
 
 

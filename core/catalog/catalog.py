@@ -17,6 +17,7 @@ from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..remedies import Remedy, with_fix
 from .records import CatalogError, JobRecord, SetRecord, Store, check_store_name
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -110,9 +111,8 @@ class Catalog:
                                    (store.name, store.type, store.path, store.created))
             except sqlite3.IntegrityError:
                 existing = self.get_store(name)
-                raise CatalogError(f"a store called {name!r} already exists ({existing.type} at {existing.path}): "
-                                   f"choose another name, or remove it first with 'strongroom store remove {name}'"
-                                   ) from None
+                raise with_fix(CatalogError(f"a store called {name!r} already exists ({existing.type} at "
+                                            f"{existing.path})"), Remedy.REMOVE_STORE_FIRST, name=name) from None
         return store
 
     def get_store(self, name: str) -> Store:
@@ -120,8 +120,7 @@ class Catalog:
             row = connection.execute("SELECT * FROM stores WHERE name = ?", (name,)).fetchone()
         if row is None:
             known = ", ".join(store.name for store in self.list_stores()) or "none yet"
-            raise CatalogError(f"there is no store called {name!r} (stores: {known}); add it with "
-                               "'strongroom store add NAME --type TYPE PATH'")
+            raise with_fix(CatalogError(f"there is no store called {name!r} (stores: {known})"), Remedy.ADD_STORE)
         return Store(**dict(row))
 
     def list_stores(self) -> list[Store]:

@@ -14,6 +14,7 @@ from ..paths import StrongroomPaths
 from ..units import counted, human_bytes
 from .progress_display import ProgressDisplay
 from ..stores.excludes import ExcludeRules, tally_summary
+from ..remedies import cli_words, with_words
 from .usage import UsageError, count, level, seconds, size
 
 
@@ -54,7 +55,12 @@ def job_summary(job: Job) -> dict:
     return {"job_id": job.id, "store": job.store_name, "state": job.state.value, "set_id": job.set_id,
             "files": job.progress.files_done, "bytes": job.progress.bytes_done, "warnings": list(job.warnings),
             "excluded": {rule: {"items": items, "bytes": size} for rule, (items, size) in job.excluded.items()},
-            "error": job.error}
+            "error": job_error(job)}
+
+
+def job_error(job: Job) -> str | None:
+    """A failed job's message, with its fix in command-line terms."""
+    return with_words(job.error, job.fix, cli_words) if job.error else job.error
 
 
 def print_outcome(jobs: list[Job], as_json: bool) -> int:
@@ -62,7 +68,7 @@ def print_outcome(jobs: list[Job], as_json: bool) -> int:
         print(json.dumps([job_summary(job) for job in jobs], indent=2))
     else:
         for job in jobs:
-            detail = job.error or (f"set {job.set_id}, {job.progress.files_done} files, "
+            detail = job_error(job) or (f"set {job.set_id}, {counted(job.progress.files_done, 'file')}, "
                                    f"{human_bytes(job.progress.bytes_done)}" if job.set_id else "")
             print(f"{job.store_name}: {job.state.label}" + (f" — {detail}" if detail else ""))
             if job.excluded:

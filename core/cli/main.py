@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..remedies import cli_words, explained
 from .usage import UsageError
 
 # The commands, the engine and the errors they raise are imported only once a command is
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"strongroom: {error}", file=sys.stderr)
         return EXIT_MUTEX_TIMEOUT
     except (MutexError, LockDirectoryError, CatalogError, StoreError, ArchiveError, ValueError) as error:
-        print(f"strongroom: {error}", file=sys.stderr)
+        print(f"strongroom: {explained(error, cli_words)}", file=sys.stderr)
         return EXIT_FAILED
     except AgentRunning as error:
         print(f"strongroom: {error}", file=sys.stderr)

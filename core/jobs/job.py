@@ -22,6 +22,7 @@ from ..archive import ArchiveError
 from ..catalog import CatalogError, JobRecord, now_text
 from ..identity import this_process
 from ..mutex import Hold, MutexCancelled, MutexError, MutexOwner, mutex_name
+from ..remedies import Fix, fix_of
 from ..store_types import StoreTypeError
 from ..stores import StoreError
 from .progress import Progress, ProgressMeter
@@ -86,6 +87,7 @@ class Job(ABC):
         self.state = JobState.QUEUED
         self.warnings: list[str] = []
         self.log_lines: list[str] = []
+        self.fix: Fix | None = None
         self.log_times: list[float] = []  # when each line was logged (the saved log is stamped with them)
         self.error: str | None = None
         self.set_id: str | None = None
@@ -166,6 +168,7 @@ class Job(ABC):
             final, self.error = JobState.CANCELLED, "cancelled; nothing partial was kept"
         except EXPECTED_ERRORS as error:
             final, self.error = JobState.FAILED, str(error)
+            self.fix = fix_of(error)  # what to do, for each front end to word (core/remedies.py)
         except OSError as error:
             final, self.error = JobState.FAILED, f"{error.filename or 'a file'}: {error.strerror or error}"
         except Exception as error:  # a bug: still end the job cleanly, with the details in the log

@@ -15,6 +15,7 @@ from ..stores import StoreError, driver_for
 from ..stores.database_driver import DatabaseDriver, DumpContents
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks
 from ..units import counted
+from ..remedies import Remedy, with_fix
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -76,8 +77,8 @@ class RestoreJob(Job):
         record = catalog.latest_set(self.store.name) if self.requested_set == "latest" else \
             catalog.get_set(self.requested_set)
         if record.store != self.store.name:
-            raise StoreError(f"set {record.id} belongs to store {record.store!r}, not {self.store.name!r}: "
-                             f"restore it with 'strongroom restore {record.store} --set {record.id}'")
+            raise with_fix(StoreError(f"set {record.id} belongs to store {record.store!r}, not {self.store.name!r}"),
+                           Remedy.RESTORE_FROM_ITS_STORE, store=record.store, set=record.id)
         self._check_not_damaged(record)
         manifest = self.engine.load_manifest(record)
         return manifest, _CatalogSets(self.engine, manifest)
@@ -92,8 +93,8 @@ class RestoreJob(Job):
             self.warn(f"{which} failed its last verify ({damaged.damaged}); restoring it anyway, as asked: "
                       "check what comes back")
             return
-        raise StoreError(f"{which} failed its last verify ({damaged.damaged}): choose another set, verify it "
-                         "again, or allow restoring a damaged set")
+        raise with_fix(StoreError(f"{which} failed its last verify ({damaged.damaged})"), Remedy.ALLOW_DAMAGED,
+                       set=damaged.id)
 
     def _untrusted(self, path: Path) -> tuple[SetManifest, SetAccess]:
         with SetReader(path) as reader:

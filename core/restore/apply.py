@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ..archive import ROOT, Entry, display_path, tar_format
 from ..archive.page_delta import SetAccess, rebuild
 from ..leftovers import remove_stale_partials, temporary_name_for
+from ..remedies import Remedy, with_fix
 from ..units import counted, human_bytes
 from ..stores import AppearedDuringRestore, RestoreSpot, StoreDriver, StoreError, place
 from .destination import DestinationTree
@@ -65,11 +66,11 @@ _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 def destination_error(error: OSError, root) -> StoreError:
     where = display_path(str(error.filename or root))
     if error.errno in _FULL:
-        return StoreError(f"the restore destination {where} is full ({error.strerror}); the file being written was "
-                          "removed, the files restored before it are in place — free space there or restore with "
-                          "--to onto another file system")
-    return StoreError(f"cannot write to the restore destination {where} ({error.strerror}): "
-                      "make it writable or restore with --to into another folder")
+        return with_fix(StoreError(f"the restore destination {where} is full ({error.strerror}); the file being "
+                                   "written was removed, the files restored before it are in place"),
+                        Remedy.RESTORE_ELSEWHERE)
+    return with_fix(StoreError(f"cannot write to the restore destination {where} ({error.strerror})"),
+                    Remedy.RESTORE_ELSEWHERE)
 
 
 def check_free_space(plan: RestorePlan) -> None:
@@ -84,9 +85,8 @@ def check_free_space(plan: RestorePlan) -> None:
         return  # the writes themselves will say what is wrong
     free = status.f_bavail * status.f_frsize
     if needed > free:
-        raise StoreError(f"the restore destination {display_path(str(plan.root))} has {human_bytes(free)} free, but "
-                         f"this restore writes {human_bytes(needed)}: free space there or restore with --to onto "
-                         "another file system")
+        raise with_fix(StoreError(f"the restore destination {display_path(str(plan.root))} has {human_bytes(free)} "
+                                  f"free, but this restore writes {human_bytes(needed)}"), Remedy.RESTORE_ELSEWHERE)
 
 
 class _Applier:

@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 from ..archive import ROOT, display_path
+from ..remedies import Remedy, with_fix
 from ..stores import StoreError
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -40,8 +41,8 @@ class DestinationTree:
         except FileNotFoundError:
             return None
         except NotADirectoryError as error:
-            raise StoreError(f"cannot write to the restore destination {root} ({error.strerror}: something on "
-                             "its way is not a folder): restore with --to into another folder") from None
+            raise with_fix(StoreError(f"cannot write to the restore destination {root} ({error.strerror}: something "
+                                      "on its way is not a folder)"), Remedy.RESTORE_ELSEWHERE) from None
 
     def folder(self, parts: list[str], *, create: bool = False) -> int:
         """The descriptor of the folder at ``parts`` below the root (the root for no parts).

@@ -25,6 +25,7 @@ from ..archive.entry import new_entry
 from ..archive.posix_acl import group_name, user_name
 from ..archive.tar_format import sparse_map
 from ..archive.writer import CHUNK, SMALL_FILE
+from ..remedies import Remedy, with_fix
 from . import register_driver
 from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error
 from .folder_count import BackgroundCount
@@ -66,8 +67,9 @@ class FolderDriver(StoreDriver):
         if not absolute.exists():
             raise missing_path_error(str(absolute), "a folder")
         if not absolute.is_dir():
-            raise StoreError(f"the store path {absolute} is a file, not a folder: give the folder that holds the "
-                             "files, or use --type sqlite for a SQLite database")
+            raise with_fix(StoreError(f"the store path {absolute} is a file, not a folder: give the folder that "
+                                      "holds the files"), Remedy.OTHER_STORE_TYPE, type="sqlite",
+                           what="a SQLite database")
         if not os.access(absolute, os.R_OK | os.X_OK):
             raise StoreError(f"the folder {absolute} cannot be read: give this user read access to it")
         return absolute

@@ -21,6 +21,7 @@ from ..archive import IN_MEMORY, Entry
 from ..archive.page_delta import DELTA_SUFFIX, changed_pages, delta_records, delta_size, logical_path, page_hashes
 from . import register_driver
 from ..leftovers import partial_name
+from ..remedies import Remedy, with_fix
 from .base import RestoreSpot, SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error, place
 
 SQLITE_HEADER = b"SQLite format 3\0"
@@ -65,8 +66,8 @@ class SqliteDriver(StoreDriver):
         if not absolute.exists():
             raise missing_path_error(str(absolute), "a SQLite database file")
         if absolute.is_dir():
-            raise StoreError(f"the store path {absolute} is a folder, not a SQLite database: give the database "
-                             "file, or use --type folder for a folder")
+            raise with_fix(StoreError(f"the store path {absolute} is a folder, not a SQLite database: give the "
+                                      "database file"), Remedy.OTHER_STORE_TYPE, type="folder", what="a folder")
         try:
             with open(absolute, "rb") as database:
                 header = database.read(len(SQLITE_HEADER))
@@ -74,8 +75,8 @@ class SqliteDriver(StoreDriver):
             raise StoreError(f"the database {absolute} cannot be read ({error.strerror}): "
                              "give this user read access to it") from None
         if header != SQLITE_HEADER:
-            raise StoreError(f"{absolute} is not a SQLite database (its header is wrong): give a SQLite database "
-                             "file, or use --type folder")
+            raise with_fix(StoreError(f"{absolute} is not a SQLite database (its header is wrong): give a SQLite "
+                                      "database file"), Remedy.OTHER_STORE_TYPE, type="folder", what="a folder")
         return absolute
 
     def summarize(self, path: str) -> StoreSummary:

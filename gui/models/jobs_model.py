@@ -18,6 +18,7 @@ from ...core.jobs import Job, JobState
 from ...core.mutex import MutexStatus
 from ...core.units import human_bytes, human_duration, human_rate, human_time
 from ..icons import state_icon
+from ..messages import job_error_text
 from .table_model import ColumnsTableModel
 
 COLUMNS = ("Store", "Operation", "State", "Progress", "Files", "Data", "Speed", "ETA", "Queued", "Details", "")
@@ -177,7 +178,7 @@ class JobsModel(ColumnsTableModel):
             return job.progress.current_path or (job.log_lines[-1] if job.log_lines else "")
         if state == JobState.QUEUED:
             return "starting"
-        return _outcome(job.error, job.set_id, len(job.warnings))
+        return _outcome(job_error_text(job), job.set_id, len(job.warnings))
 
     def _history_data(self, record: JobRecord, column: int, role: int):
         if role == CANCELLABLE_ROLE:
