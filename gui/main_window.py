@@ -7,9 +7,9 @@ first, cancels them, and closes once every job has cleaned up.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QStyle, QSystemTrayIcon, QTabWidget,
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QSystemTrayIcon, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from ..core.engine import Engine
@@ -37,6 +37,7 @@ from .tray import Tray
 from .verify_dialog import VerifyDialog
 from .wizards.backup_wizard import BackupWizard
 from .wizards.restore_wizard import RestoreWizard
+from .main_actions import build_actions
 from ..core.units import counted
 
 CLOSE_DEADLINE_MS = 120_000  # after this, a close waits no longer for cancelled jobs to end
@@ -64,7 +65,7 @@ class MainWindow(QMainWindow):
         self.plans = PlanActions(engine, self.plans_view, self.stores_view, self.manager, self)
         self.jobs_view = JobsView(self)
         self.lock_panel = LockPanel(engine.registry.lockdir, self)
-        self._build_actions()
+        build_actions(self)
         self._build_layout()
         self._build_status_bar()
         self.tray = Tray(self, [self.backup_action, self.restore_action, self.quit_action]) \
@@ -106,63 +107,6 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: show_error(self, "Settings not used", engine.settings_problem))
 
     # -- building ---------------------------------------------------------------------------
-
-    def _action(self, text: str, slot, icon: QStyle.StandardPixmap | None = None, shortcut=None,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if icon is not None:
-            action.setIcon(self.style().standardIcon(icon))
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.setStatusTip(tip)
-        action.setToolTip(tip or text)
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
-
-    def _build_actions(self) -> None:
-        pixmap = QStyle.StandardPixmap
-        self.backup_action = self._action("&Backup…", self.open_backup_wizard, pixmap.SP_DialogSaveButton,
-                                          QKeySequence("Ctrl+B"), "Back up one or more stores")
-        self.restore_action = self._action("&Restore…", self.open_restore_wizard, pixmap.SP_DialogOpenButton,
-                                           QKeySequence("Ctrl+R"), "Restore a store from a backup set")
-        self.verify_action = self._action("&Verify…", self.open_verify_dialog, pixmap.SP_DialogApplyButton,
-                                          None, "Read back every byte of a backup set")
-        self.add_store_action = self._action("&Add store…", self.add_store, pixmap.SP_FileDialogNewFolder,
-                                             QKeySequence("Ctrl+N"), "Register a folder or SQLite database")
-        self.settings_action = self._action("&Settings…", self.open_settings, pixmap.SP_FileDialogDetailedView,
-                                            QKeySequence.StandardKey.Preferences, "Default target, lock scope, "
-                                            "compression, verify")
-        self.cancel_all_action = self._action("Cancel &all jobs", self.cancel_all, pixmap.SP_BrowserStop, None,
-                                              "Cancel every queued, waiting and running job")
-        self.about_action = self._action("&About Strongroom", self.show_about, pixmap.SP_MessageBoxInformation)
-        self.quit_action = self._action("&Quit", self.close, None, QKeySequence.StandardKey.Quit)
-        self.cancel_all_action.setEnabled(False)
-
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.add_store_action)
-        file_menu.addAction(self.settings_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        jobs_menu = self.menuBar().addMenu("&Jobs")
-        for action in (self.backup_action, self.restore_action, self.verify_action):
-            jobs_menu.addAction(action)
-        jobs_menu.addSeparator()
-        jobs_menu.addAction(self.cancel_all_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self.about_action)
-
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setMovable(False)
-        toolbar.setIconSize(QSize(24, 24))
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.backup_action, self.restore_action, self.verify_action):
-            toolbar.addAction(action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.add_store_action)
-        toolbar.addAction(self.settings_action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.cancel_all_action)
 
     def _section(self, title: str, widget: QWidget) -> QGroupBox:
         box = QGroupBox(title, self)
@@ -383,7 +327,8 @@ class MainWindow(QMainWindow):
             active = len(self.manager.active())  # jobs whose threads are only finishing need no question
             if not self._closing and active:
                 if not ask(self, "Jobs are still running",
-                           f"{counted(active, 'job')} {'is' if active == 1 else 'are'} still running or waiting.\n\nCancel them and close? Cancelled "
+                           f"{counted(active, 'job')} {'is' if active == 1 else 'are'} still running or waiting."
+                           "\n\nCancel them and close? Cancelled "
                            "backups leave no partial set and no held mutex; files a cancelled restore has already "
                            "put in place stay there.", "Cancel jobs and close", "Keep running"):
                     event.ignore()
