@@ -92,3 +92,16 @@ class HoldUntil(JobListener):
 
 def cell_text(view, row: int, column: int) -> str:
     return str(view.model().index(row, column).data(Qt.ItemDataRole.DisplayRole) or "")
+
+
+def submit_store_dialog(console, name: str, store_type: str, path) -> object:
+    """Open the Add-store dialog, fill it in as a user would and press OK; the dialog (still open on an error)."""
+    from strongroom.gui.store_dialog import StoreDialog
+
+    dialog = StoreDialog(console.engine, parent=console)
+    dialog.show()
+    dialog.name.setText(name)
+    dialog.type.setCurrentIndex(dialog.type.findData(store_type))
+    dialog.path.setText(str(path))
+    dialog.accept()
+    return dialog

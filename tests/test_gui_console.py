@@ -19,7 +19,8 @@ from strongroom.gui.settings_dialog import SettingsDialog
 from strongroom.gui.store_dialog import StoreDialog
 
 from .conftest import dead_pid, fake_record
-from .gui_support import ExternalHolder, HoldUntil, answer, cell_text, error_messages, wait_for_jobs
+from .gui_support import (ExternalHolder, HoldUntil, answer, cell_text, error_messages, submit_store_dialog,
+                          wait_for_jobs)
 from .trees import make_tree
 
 
@@ -63,12 +64,7 @@ def test_first_start_shows_the_empty_state_and_adds_a_store(console, qtbot, tmp_
 def test_a_sqlite_store_must_be_a_database(console, qtbot, tmp_path):
     not_a_db = tmp_path / "notes.txt"
     not_a_db.write_text("hello")
-    dialog = StoreDialog(console.engine, parent=console)
-    dialog.show()
-    dialog.name.setText("crm")
-    dialog.type.setCurrentIndex(dialog.type.findData("sqlite"))
-    dialog.path.setText(str(not_a_db))
-    dialog.accept()
+    dialog = submit_store_dialog(console, "crm", "sqlite", not_a_db)
     assert dialog.error.isVisible() and "notes.txt" in dialog.error.text()
     assert console.engine.catalog.list_stores() == []
 

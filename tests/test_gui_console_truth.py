@@ -496,18 +496,13 @@ def test_the_job_details_list_a_repeated_warning_once_with_its_count(qtbot):
 
 def test_an_errors_fix_is_worded_for_the_command_line_there_and_for_the_console_here(console, qtbot, tmp_path,
                                                                                     home):
-    from strongroom.gui.store_dialog import StoreDialog
+    from .gui_support import submit_store_dialog
 
     a_file = tmp_path / "crm.db"
     a_file.write_text("not a folder")
     result = cli(home, "store", "add", "docs", "--type", "folder", str(a_file))
     assert result.returncode != 0 and "or use --type sqlite for a SQLite database" in result.stderr
-    dialog = StoreDialog(console.engine, parent=console)
-    dialog.show()
-    dialog.name.setText("docs")
-    dialog.type.setCurrentIndex(dialog.type.findData("folder"))
-    dialog.path.setText(str(a_file))
-    dialog.accept()
+    dialog = submit_store_dialog(console, "docs", "folder", a_file)
     shown = dialog.error.text()
     assert "is a file, not a folder" in shown and "or choose the type “sqlite” for a SQLite database" in shown
     assert "--" not in shown and "strongroom " not in shown
