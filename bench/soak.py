@@ -33,8 +33,6 @@ import argparse
 import collections
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from soak_fault_worker import FILE_STORES, WAIT, fault_worker  # noqa: E402
-from soak_faults import CLI, Fault, unmount  # noqa: E402
+from soak_faults import CLI, Fault, run_maybe_killed, unmount  # noqa: E402
 from soak_checks import manifest_state  # noqa: E402
 from soak_databases import DATABASE_STORES, DatabaseServers  # noqa: E402
 from soak_hostile import HostileUser  # noqa: E402
@@ -223,14 +221,10 @@ class Soak:
                 else:
                     args = ["verify", record.id]
                     operation = "verify"
-            process = subprocess.Popen([*CLI, "--home", str(self.home), *args], stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True)
             kill = rng.random() < KILL_SHARE
-            try:
-                output, _ = process.communicate(timeout=rng.uniform(0.05, 1.5) if kill else 600)
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGKILL)
-                process.communicate(timeout=60)
+            process, output = run_maybe_killed([*CLI, "--home", str(self.home), *args],
+                                               rng.uniform(0.05, 1.5) if kill else None)
+            if output is None:
                 self.finished(record, incremental)
                 self.count(f"process {operation} killed")
                 with self.lock:

@@ -55,6 +55,18 @@ def cli(home: Path, lock_dir: Path, *args: str, limit_bytes: int | None = None,
     return subprocess.CompletedProcess(command, process.returncode, output, "")
 
 
+def run_maybe_killed(command: list[str], kill_after: float | None) -> tuple[subprocess.Popen, str | None]:
+    """Run ``command``, SIGKILLed if still running after ``kill_after`` s; (process, its output, or None if killed)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = process.communicate(timeout=kill_after if kill_after is not None else 600)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+        return process, None
+    return process, output
+
+
 def first_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:200] if lines else ""

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import random
-import signal
-import subprocess
 import sys
 import time
 
-from soak_faults import CLI
+from soak_faults import CLI, run_maybe_killed
 
 from strongroom.core.retention.policy import RetentionPolicy
 from strongroom.core.retention.prune import prune
@@ -27,14 +25,10 @@ def prune_worker(soak) -> None:
             soak.count("prune runs (thread)")
             soak.count("sets pruned", report.removed)
             continue
-        process = subprocess.Popen([*CLI, "--home", str(soak.home), "prune", "--keep-last", str(PRUNE_KEEP)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         kill = rng.random() < KILL_SHARE
-        try:
-            output, _ = process.communicate(timeout=rng.uniform(0.1, 0.8) if kill else 600)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            process.communicate(timeout=60)
+        process, output = run_maybe_killed([*CLI, "--home", str(soak.home), "prune", "--keep-last", str(PRUNE_KEEP)],
+                                           rng.uniform(0.1, 0.8) if kill else None)
+        if output is None:
             soak.count("prune runs killed")
             continue
         soak.count("prune runs (process)")

@@ -195,16 +195,20 @@ def _started(start):
         pytest.skip(str(missing))
 
 
+def _serving(start):
+    server, _, stop = _started(start)
+    try:
+        yield server
+    finally:
+        stop()
+
+
 @pytest.fixture(scope="session")
 def postgresql_server():
     """A throwaway PostgreSQL server for the whole test run (see db_servers.py)."""
     from .db_servers import start_postgresql
 
-    server, _, stop = _started(start_postgresql)
-    try:
-        yield server
-    finally:
-        stop()
+    yield from _serving(start_postgresql)
 
 
 @pytest.fixture(scope="session")
@@ -212,8 +216,4 @@ def mariadb_server():
     """A throwaway MariaDB server for the whole test run (see db_servers.py)."""
     from .db_servers import start_mariadb
 
-    server, _, stop = _started(start_mariadb)
-    try:
-        yield server
-    finally:
-        stop()
+    yield from _serving(start_mariadb)
