@@ -60,10 +60,6 @@ class StoreHealth:
                 "critical_after": self.critical_after}
 
 
-def _created(record: SetRecord) -> datetime:
-    return datetime.fromisoformat(record.created.replace("Z", "+00:00"))
-
-
 def store_health(catalog: Catalog, now: datetime | None = None) -> list[StoreHealth]:
     now = now or datetime.now(timezone.utc)
     book = PlanBook(catalog)
@@ -81,8 +77,8 @@ def store_health(catalog: Catalog, now: datetime | None = None) -> list[StoreHea
         warn, critical = _ages(catalog, store.name, [o.plan for o in overviews if store.name in o.plan.stores])
         sets = sets_by_store.get(store.name, [])
         good = [record for record in sets if not record.damaged]
-        last_good = max(good, key=_created) if good else None
-        age = now - _created(last_good) if last_good else None
+        last_good = max(good, key=lambda record: record.taken) if good else None
+        age = now - last_good.taken if last_good else None
         job = last_backup.get(store.name)
         failure = job if job is not None and job.state == "failed" and (
             last_good is None or (job.finished or job.created) > last_good.created) else None

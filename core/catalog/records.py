@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 STORE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -48,6 +49,11 @@ class SetRecord:
     verified: str | None = None
     store_bytes: int | None = None  # the store's size at this point in time; None in sets recorded before it
     damaged: str | None = None  # why its last verify failed (None: not known to be damaged)
+
+    @property
+    def taken(self) -> datetime:
+        """When the set was taken, as an aware UTC time (``created`` is stored as ISO text)."""
+        return datetime.fromisoformat(self.created.replace("Z", "+00:00"))
 
     @property
     def size_of_store(self) -> int:

@@ -34,19 +34,15 @@ class Decision:
         return {**self.record.public_dict(), "action": "keep" if self.keep else "remove", "reason": self.reason}
 
 
-def created_at(record: SetRecord) -> datetime:
-    return datetime.fromisoformat(record.created.replace("Z", "+00:00"))
-
-
 def apply_rules(sets: list[SetRecord], policy: RetentionPolicy, now: datetime, zone: tzinfo | None,
                 kept: dict[str, str]) -> None:
     """Mark in ``kept`` (id -> reason) what ``policy`` keeps of ``sets``, as borg prune does."""
-    newest_first = sorted(sets, key=lambda record: (created_at(record), record.id), reverse=True)
+    newest_first = sorted(sets, key=lambda record: (record.taken, record.id), reverse=True)
     within = policy.within
     if within is not None:
         count = 0
         for record in newest_first:
-            if created_at(record) > now - within:
+            if record.taken > now - within:
                 count += 1
                 kept.setdefault(record.id, f"within {policy.keep_within} #{count}")
     for rule in RULES:
@@ -55,7 +51,7 @@ def apply_rules(sets: list[SetRecord], policy: RetentionPolicy, now: datetime, z
             continue
         pattern, last, count, record = _PERIODS[rule], None, 0, None
         for record in newest_first:
-            period = created_at(record).astimezone(zone).strftime(pattern)
+            period = record.taken.astimezone(zone).strftime(pattern)
             if period == last:
                 continue
             last = period
@@ -88,7 +84,7 @@ def choose(sets: list[SetRecord], group_of: Callable[[SetRecord], str | None],
         apply_rules([record for record in members if record.id not in damaged], policy, now, zone, kept)
     by_id = {record.id: record for record in sets}
     if sets:
-        newest = max(sets, key=lambda record: (created_at(record), record.id))
+        newest = max(sets, key=lambda record: (record.taken, record.id))
         kept.setdefault(newest.id, "the newest set (the next incremental's parent)")
     for record_id in list(kept):
         child = by_id[record_id]
@@ -97,7 +93,7 @@ def choose(sets: list[SetRecord], group_of: Callable[[SetRecord], str | None],
             kept.setdefault(parent.id, f"kept set {child.id} stands on it")
             child, parent = parent, by_id.get(parent.parent or "")
     decisions = []
-    for record in sorted(sets, key=lambda record: (created_at(record), record.id)):
+    for record in sorted(sets, key=lambda record: (record.taken, record.id)):
         if record.id in kept:
             reason = kept[record.id] + (f" (damaged: {damaged[record.id]})" if record.id in damaged else "")
             decisions.append(Decision(record, True, reason))
@@ -118,4 +114,4 @@ def dependents(sets: list[SetRecord], set_id: str) -> list[SetRecord]:
         for child in children.get(todo.pop(), []):
             found.append(child)
             todo.append(child.id)
-    return sorted(found, key=lambda record: (created_at(record), record.id))
+    return sorted(found, key=lambda record: (record.taken, record.id))
