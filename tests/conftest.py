@@ -48,6 +48,18 @@ def engine(home: Path, registry: MutexRegistry):
 
 
 @pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MiB tmpfs (root only)."""
+    point = tmp_path / "small-disk"
+    point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield point
+    subprocess.run(["umount", str(point)], check=True, timeout=30)
+
+
+@pytest.fixture
 def docs(engine, tmp_path: Path) -> Path:
     """A small folder store: two small files and one large enough to be streamed (5 MiB)."""
     from .trees import make_tree

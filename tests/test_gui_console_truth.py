@@ -231,16 +231,8 @@ def test_the_backup_summary_names_a_stale_record_instead_of_saying_nothing_is_in
     wizard.reject()
 
 
-
-
-
-
-
-
 def test_the_restore_summary_gives_the_free_space_and_refuses_a_restore_that_does_not_fit(console, qtbot, tmp_path,
-                                                                                         monkeypatch):
-    import collections
-
+                                                                                         small_disk):
     engine = console.engine
     engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"big.bin": os.urandom(300_000)})))
     assert engine.backup_job("docs").run() == JobState.SUCCEEDED
@@ -260,10 +252,8 @@ def test_the_restore_summary_gives_the_free_space_and_refuses_a_restore_that_doe
     roomy = to_summary(tmp_path / "out")
     assert "free of" in roomy.summary_page.headline.text() and roomy.summary_page.isComplete()
     roomy.reject()
-    usage = collections.namedtuple("usage", "total used free")
-    monkeypatch.setattr("strongroom.gui.wizards.restore_wizard.disk_usage", lambda _path: usage(10**6, 10**6 - 1000,
-                                                                                                1000))
-    cramped = to_summary(tmp_path / "out2")
+    (small_disk / "filler").write_bytes(os.urandom(1_900_000))  # leaves less than the set's 300 kB
+    cramped = to_summary(small_disk / "out")
     assert "This does not fit" in cramped.summary_page.headline.text()
     assert not cramped.summary_page.isComplete()
     cramped.reject()

@@ -4,7 +4,6 @@ goes while it runs, and never leaving a partial file."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,6 @@ from strongroom.core.jobs import BackupOptions, JobState
 from strongroom.core.restore import RestoreOptions, apply
 
 from .trees import make_tree
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path):
-    """A 2 MiB tmpfs (root only)."""
-    point = tmp_path / "small-disk"
-    point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(point)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    yield point
-    subprocess.run(["umount", str(point)], check=True, timeout=30)
 
 
 @pytest.fixture

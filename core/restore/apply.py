@@ -25,6 +25,7 @@ from ..archive import ROOT, Entry, display_path, tar_format
 from ..archive.page_delta import SetAccess, rebuild
 from ..leftovers import remove_stale_partials, temporary_name_for
 from ..remedies import Remedy, with_fix
+from ..free_space import room_at
 from ..units import counted, human_bytes
 from ..stores import AppearedDuringRestore, RestoreSpot, StoreDriver, StoreError, place
 from .destination import DestinationTree
@@ -76,14 +77,10 @@ def destination_error(error: OSError, root) -> StoreError:
 def check_free_space(plan: RestorePlan) -> None:
     """Refuse, before anything is written, a restore that cannot fit in its destination's free space."""
     needed = plan.bytes_to_write
-    place = plan.root
-    while not place.exists() and place != place.parent:
-        place = place.parent
-    try:
-        status = os.statvfs(place)
-    except OSError:
+    room = room_at(plan.root)
+    if room is None:
         return  # the writes themselves will say what is wrong
-    free = status.f_bavail * status.f_frsize
+    free = room.free
     if needed > free:
         raise with_fix(StoreError(f"the restore destination {display_path(str(plan.root))} has {human_bytes(free)} "
                                   f"free, but this restore writes {human_bytes(needed)}"), Remedy.RESTORE_ELSEWHERE)

@@ -20,13 +20,14 @@ from ...core.catalog import CatalogError, SetRecord, Store
 from ...core.engine import Engine
 from ...core.restore import RestoreOptions, build_plan
 from ...core.restore.plan import CREATE, KEEP, REPLACE
+from ...core.restore.several import shortfalls
 from ...core.stores import driver_for
 from ...core.units import counted, human_bytes, human_time
 from ..background import BackgroundCall
 from ..icons import state_icon
 from .database_restore import DATABASE_POLICY_TEXT, database_summary, is_database
 from .restore_items_page import ERROR_STYLE, ItemsPage
-from .target_picker import FolderChoice, disk_usage, free_space_text
+from .target_picker import FolderChoice, free_space_text
 
 MAX_SUMMARY_LINES = 2000
 VERIFIED = 5  # the set list's column
@@ -305,12 +306,11 @@ class SummaryPage(QWizardPage):
             f"{counted(kept, 'existing item')} will be kept as they are (policy: "
             f"{wizard.destination_page.policy.currentData()}). "
             f"{human_bytes(plan.bytes_to_write)} to write; {free_space_text(str(plan.root)) or 'free space unknown'}.")
-        usage = disk_usage(str(plan.root))
-        self.too_big = usage is not None and plan.bytes_to_write > usage.free
+        problems = shortfalls([plan])
+        self.too_big = bool(problems)
         if self.too_big:
             self.headline.setStyleSheet(ERROR_STYLE)
-            self.headline.setText(self.headline.text() + "\nThis does not fit: free space there, or go Back and "
-                                  "choose another folder on a file system with room.")
+            self.headline.setText(self.headline.text() + f"\nThis does not fit: {problems[0]}.")
         shown = list(plan.lines(MAX_SUMMARY_LINES))
         if len(plan) > len(shown):
             shown.append(f"… and {len(plan) - len(shown)} more")

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QRadioButton,
                                QVBoxLayout, QWidget)
 
+from ...core.free_space import room_at
 from ...core.units import human_bytes
 
 
@@ -85,18 +85,7 @@ def folder_problem(text: str) -> str:
     return ""
 
 
-def disk_usage(text: str):
-    """shutil.disk_usage of the nearest existing folder of ``text`` (None when it cannot be read)."""
-    path = Path(text).expanduser()
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    try:
-        return shutil.disk_usage(path)
-    except OSError:
-        return None
-
-
 def free_space_text(text: str) -> str:
     """"123.4 GiB free of 500.0 GiB there" for the nearest existing folder of ``text``."""
-    usage = disk_usage(text)
-    return f"{human_bytes(usage.free)} free of {human_bytes(usage.total)} there" if usage is not None else ""
+    room = room_at(text)
+    return f"{human_bytes(room.free)} free of {human_bytes(room.total)} there" if room is not None else ""
