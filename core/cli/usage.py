@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from datetime import datetime
 
 MAX_SECONDS = 366 * 24 * 3600.0  # a year: longer is a typo, and some clocks and queues overflow far past it
 
@@ -66,3 +67,13 @@ def size(text: str) -> int:
     if not number.isdigit() or int(number) == 0 or int(number) * _SIZE_UNITS[unit] >= 2**63:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size: give bytes, or a number with K, M, G or T")
     return int(number) * _SIZE_UNITS[unit]
+
+
+def moment(text: str) -> datetime:
+    """A point in time: ISO 8601 (``2026-12-01 23:00``, ``2026-12-01T22:00Z``), local time when no zone is given."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a point in time: give a date and time such as "
+                                         "'2026-12-01 23:00' (local time) or '2026-12-01T22:00Z'") from None
+    return value if value.tzinfo is not None else value.astimezone()

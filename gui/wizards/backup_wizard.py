@@ -9,7 +9,6 @@ the same type, or a holder that is already there).
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QLineEdit, QRadio
 from ...core.catalog import Store
 from ...core.engine import Engine
 from ...core.jobs import BackupOptions
-from ...core.mutex import MutexStatus, mutex_name
 from ...core.store_overview import StoreOverview, store_overviews
 from ...core.stores import driver_for, shown_location
 from ...core.plans.plan import DEFAULT_FULL_EVERY, Plan
@@ -27,35 +25,10 @@ from ...core.plans.plan_book import PlanBook
 from ...core.units import human_bytes, human_time
 from ..messages import EXPECTED, error_text
 from ..schedule_editor import ScheduleEditor
+from .job_order import order_items
 from .target_picker import FolderChoice, free_space_text
 
 STORE_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-@dataclass(frozen=True)
-class QueuePlan:
-    """For one store type: who starts at once, who queues, and any holder already there."""
-
-    store_type: str
-    stores: tuple[str, ...]
-    holder: str  # "" when the mutex is free now
-    stale: str = ""  # a record left by a holder whose process has ended: the first job clears it
-
-    @property
-    def mutex(self) -> str:
-        return mutex_name(self.store_type)
-
-
-def queue_plans(stores: list[Store], statuses: list[MutexStatus]) -> list[QueuePlan]:
-    held = {status.store_type: status.holder.describe() for status in statuses
-            if status.holder is not None and status.state == "held"}
-    by_type: dict[str, list[str]] = {}
-    for store in stores:
-        by_type.setdefault(store.type, []).append(store.name)
-    stale = {status.store_type: status.holder.describe() for status in statuses
-             if status.holder is not None and status.state == "stale"}
-    return [QueuePlan(store_type, tuple(names), held.get(store_type, ""), stale.get(store_type, ""))
-            for store_type, names in sorted(by_type.items())]
 
 
 class StoresPage(QWizardPage):
@@ -274,23 +247,7 @@ class SummaryPage(QWizardPage):
             lines.append(f"<li><b>{html.escape(store.name)}</b> ({store.type}, <code>{html.escape(store.path)}"
                          f"</code>) → {set_kind} set in <code>{html.escape(str(options.target / store.name))}</code></li>")
         lines.append("</ul><p><b>Order</b></p><ul>")
-        plans = queue_plans(stores, self.statuses())
-        if len(plans) > 1:
-            types = ", ".join(plan.store_type for plan in plans)
-            lines.append(f"<li>Run at the same time: one job per store type ({types}); different store types "
-                         "never wait for each other.</li>")
-        elif len(stores) == 1 and not plans[0].holder:
-            lines.append(f"<li>{html.escape(stores[0].name)} starts at once.</li>")
-        for plan in plans:
-            if len(plan.stores) > 1:
-                names = ", ".join(map(html.escape, plan.stores))
-                lines.append(f"<li>Take turns on <code>{plan.mutex}</code>, one at a time: {names}.</li>")
-            if plan.stale:
-                lines.append(f"<li><code>{plan.mutex}</code> still has a record of {html.escape(plan.stale)}, whose "
-                             "process has ended: the first job clears it before it starts.</li>")
-            if plan.holder:
-                lines.append(f"<li>{html.escape(', '.join(plan.stores))} will wait first: <code>{plan.mutex}</code> "
-                             f"is held now by {html.escape(plan.holder)}.</li>")
+        lines.extend(order_items(stores, self.statuses()))
         lines.append("</ul>")
         self.text.setHtml("".join(lines))
 
