@@ -190,6 +190,22 @@ def main() -> int:
         damaged.reject()
         engine.catalog.mark_verified(full.id)
 
+        newest = engine.catalog.latest_set("documents")  # several stores at once: a damaged newest set passed over
+        engine.catalog.mark_damaged(newest.id, "dir00/file-00000.txt: SHA-256 differs from the manifest's")
+        several = window.open_several_restore_wizard({"documents", "crm"})
+        settle(app, 150)
+        grab(several, "restore-several-1-stores")
+        several.next()
+        several.places_page.choice.other.setChecked(True)
+        several.places_page.choice.picker.setText(str(scratch / "restored-all"))
+        settle(app, 100)
+        grab(several, "restore-several-2-destination")
+        several.next()
+        settle(app, 100, several.summary_page.isComplete)
+        grab(several, "restore-several-3-summary")
+        several.reject()
+        engine.catalog.mark_verified(newest.id)
+
         # A busy console: a CLI holds the sqlite mutex; folder jobs crawl, one runs and one queues.
         holder = subprocess.Popen([sys.executable, "-m", "strongroom.core.cli.main", "--home", str(home), "locks",
                                    "with", "sqlite", "--job-id", "cli-nightly-db", "--store", "crm", "--", "cat"],

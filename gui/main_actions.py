@@ -27,6 +27,9 @@ def build_actions(window) -> None:
                                    QKeySequence("Ctrl+B"), "Back up one or more stores")
     window.restore_action = _action(window, "&Restore…", window.open_restore_wizard, pixmap.SP_DialogOpenButton,
                                     QKeySequence("Ctrl+R"), "Restore a store from a backup set")
+    window.restore_several_action = _action(window, "Restore &several stores…", window.open_several_restore_wizard,
+                                            None, QKeySequence("Ctrl+Shift+R"), "Restore several stores at once, "
+                                            "each as it was at one moment")
     window.verify_action = _action(window, "&Verify…", window.open_verify_dialog, pixmap.SP_DialogApplyButton,
                                    None, "Read back every byte of a backup set")
     window.add_store_action = _action(window, "&Add store…", window.add_store, pixmap.SP_FileDialogNewFolder,
@@ -47,7 +50,7 @@ def build_actions(window) -> None:
     file_menu.addSeparator()
     file_menu.addAction(window.quit_action)
     jobs_menu = window.menuBar().addMenu("&Jobs")
-    for action in (window.backup_action, window.restore_action, window.verify_action):
+    for action in (window.backup_action, window.restore_action, window.restore_several_action, window.verify_action):
         jobs_menu.addAction(action)
     jobs_menu.addSeparator()
     jobs_menu.addAction(window.cancel_all_action)

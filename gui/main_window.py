@@ -37,6 +37,7 @@ from .tray import Tray
 from .verify_dialog import VerifyDialog
 from .wizards.backup_wizard import BackupWizard
 from .wizards.restore_wizard import RestoreWizard
+from .wizards.several_restore_wizard import SeveralRestoreWizard
 from .main_actions import build_actions
 from ..core.units import counted
 
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.stores_view.remove_requested.connect(self.remove_store)
         self.stores_view.backup_requested.connect(self.back_up_now)
         self.stores_view.restore_requested.connect(self.open_restore_wizard)
+        self.stores_view.restore_several_requested.connect(self.open_several_restore_wizard)
         self.stores_view.sets_requested.connect(self.open_sets_dialog)
         self.jobs_view.cancel_requested.connect(self.manager.cancel)
         self.jobs_view.details_requested.connect(self.show_job_details)
@@ -205,6 +207,16 @@ class MainWindow(QMainWindow):
         wizard.open()
         return wizard
 
+    def open_several_restore_wizard(self, preselected: set[str] | None = None) -> SeveralRestoreWizard:
+        if not preselected:
+            preselected = {store.name for store in self.stores_view.selected()}
+        wizard = SeveralRestoreWizard(self.engine, lambda: self.watcher.latest, preselected, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.accepted.connect(lambda: self.start_restores(wizard.requests()))
+        self.wizard = wizard
+        wizard.open()
+        return wizard
+
     def open_sets_dialog(self, store: str) -> SetsDialog:
         dialog = SetsDialog(self.engine, store, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -278,6 +290,19 @@ class MainWindow(QMainWindow):
     def start_restore(self, store_name: str, set_id: str, options: RestoreOptions) -> list[Job]:
         return self._start(lambda: [self.engine.restore_job(store_name, options, set_id=set_id)],
                            "The restore could not start")
+
+    def start_restores(self, requests: list[tuple[str, str, RestoreOptions, str]]) -> list[Job]:
+        """One restore job per store, all started at once; a note (a damaged set passed over) is its first warning."""
+        def jobs() -> list[Job]:
+            made = []
+            for name, set_id, options, note in requests:
+                job = self.engine.restore_job(name, options, set_id=set_id)
+                if note:
+                    job.warn(note)
+                made.append(job)
+            return made
+
+        return self._start(jobs, "The restores could not start")
 
     def start_verify(self, set_id_or_file: str | None) -> list[Job]:
         if not set_id_or_file:

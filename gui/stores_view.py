@@ -25,6 +25,7 @@ class StoresView(QWidget):
     remove_requested = Signal(object)  # Store
     backup_requested = Signal(list)  # store names
     restore_requested = Signal(str)  # store name
+    restore_several_requested = Signal(set)  # store names
     sets_requested = Signal(str)  # store name
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -113,7 +114,9 @@ class StoresView(QWidget):
         count = len(self.selected())
         self.edit_button.setEnabled(count == 1)
         self.remove_button.setEnabled(count == 1)
-        self.restore_button.setEnabled(count == 1)
+        self.restore_button.setEnabled(count > 0)
+        self.restore_button.setToolTip("Restore the selected store" if count <= 1 else
+                                       f"Restore the {count} selected stores at once, each as it was at one moment")
         self.sets_button.setEnabled(count == 1)
         self.backup_button.setEnabled(count > 0)
 
@@ -136,3 +139,5 @@ class StoresView(QWidget):
         stores = self.selected()
         if len(stores) == 1:
             self.restore_requested.emit(stores[0].name)
+        elif stores:
+            self.restore_several_requested.emit({store.name for store in stores})

@@ -22,8 +22,9 @@ def is_database(store: Store) -> bool:
         return False
 
 
-def database_summary(store: Store, record: SetRecord, options: RestoreOptions) -> str:
-    """What a database restore will do, having asked the server whether the database exists (off the GUI thread)."""
+def database_outcome(store: Store, record: SetRecord, options: RestoreOptions) -> tuple[str, str]:
+    """Into which database a restore goes and what happens there, having asked the server whether it exists
+    (off the GUI thread); refused when it exists and the policy does not allow replacing it."""
     driver = driver_for(store.type)
     location = driver.location(store.path)
     name = options.to_database or location.database
@@ -33,5 +34,11 @@ def database_summary(store: Store, record: SetRecord, options: RestoreOptions) -
                            "policy 'always' to replace it")
     what = ("It exists and will be replaced once the dump has loaded under a temporary name."
             if exists else "It does not exist yet and will be created; if the load fails, nothing is left behind.")
-    return (f"Restore set {record.id} (taken {human_time(record.created)}) into the database {name} on "
-            f"{location.server}.\n{what} {human_bytes(record.bytes)} of dump to load.")
+    return f"the database {name} on {location.server}", what
+
+
+def database_summary(store: Store, record: SetRecord, options: RestoreOptions) -> str:
+    """What a database restore will do, in words (off the GUI thread)."""
+    into, what = database_outcome(store, record, options)
+    return (f"Restore set {record.id} (taken {human_time(record.created)}) into {into}.\n{what} "
+            f"{human_bytes(record.bytes)} of dump to load.")
