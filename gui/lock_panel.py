@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -62,6 +62,10 @@ class LockPanel(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(JOB, QHeaderView.ResizeMode.Stretch)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # Every row is as tall as a Break lock… button, with or without one: the rows neither jump when a
+        # record goes stale nor clip the button (uniform heights come from the first row alone).
+        button = QPushButton("Break lock…").sizeHint()
+        self.action_size = QSize(button.width(), max(button.height(), self.tree.fontMetrics().height() + 6))
         # In a narrow window the least needed columns step aside, so job ids are not cut.
         self.fitting = FittingColumns(self.tree, JOB, (THREAD, HOST, PID, OPERATION, STORE), room=self._job_room)
         self.location = QLabel(f"Lock directory: {lockdir.path} ({lockdir.scope} scope)", self)
@@ -93,6 +97,7 @@ class LockPanel(QWidget):
         now = time.time()
         for status in self.statuses:
             item = QTreeWidgetItem(self.tree)
+            item.setSizeHint(ACTION, self.action_size)
             self.items[status.store_type] = item
             item.setText(MUTEX, status.name)
             item.setIcon(STATE, state_icon(status.state))
@@ -104,6 +109,7 @@ class LockPanel(QWidget):
                 item.setToolTip(MUTEX, status.detail)
             for position, waiter in enumerate(status.waiters, 1):
                 child = QTreeWidgetItem(item)
+                child.setSizeHint(ACTION, self.action_size)
                 child.setIcon(STATE, state_icon("waiting"))
                 child.setText(STATE, f"waiting #{position}")
                 self._fill(child, waiter, now)

@@ -14,7 +14,7 @@ from .models.table_model import row_table
 
 EMPTY_TEXT = (
     "<h2>No stores yet</h2>"
-    "<p>A <b>store</b> is something worth backing up: a folder tree or a SQLite database.<br>"
+    "<p>A <b>store</b> is something worth backing up: a folder tree, a SQLite file, or a PostgreSQL or MariaDB database.<br>"
     "Add one, then back it up with <b>Backup…</b>. Stores of different types are backed up at the same time.</p>"
 )
 

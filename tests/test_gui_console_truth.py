@@ -291,3 +291,33 @@ def test_a_refused_restore_tells_the_console_what_to_click_and_the_command_line_
     assert "Restore this damaged set anyway" in detail and "--allow-damaged" not in detail
     refused = cli(home, "restore", "docs", "--set", full.id, "--to", str(tmp_path / "cli"))
     assert "give --allow-damaged to restore it anyway" in refused.stdout + refused.stderr
+
+
+def test_lock_rows_keep_one_height_whether_a_break_button_is_in_the_first_row_the_last_or_none(console, qtbot,
+                                                                                             lockdir) -> None:
+    """Finding 13: uniform row heights come from the first row, so a button there made every row taller,
+    and a button in a later row was clipped; now every row is sized for the button, shown or not."""
+    from PySide6.QtWidgets import QPushButton
+
+    from strongroom.core.mutex.records import write_record
+
+    from .conftest import dead_pid, fake_record
+
+    panel = console.lock_panel
+    tree = panel.tree
+
+    def heights() -> list[int]:
+        return [tree.visualItemRect(tree.topLevelItem(row)).height() for row in range(tree.topLevelItemCount())]
+
+    qtbot.waitUntil(lambda: tree.topLevelItemCount() == 4, timeout=5000)
+    free = heights()
+    assert len(set(free)) == 1
+    for store_type in ("folder", "sqlite"):  # the first row, then the last
+        write_record(lockdir.holder_path(store_type), fake_record(store_type, pid=dead_pid()), lockdir.file_mode)
+        qtbot.waitUntil(lambda: tree.findChild(QPushButton, f"break-{store_type}") is not None, timeout=5000)
+        assert heights() == free
+        button = tree.findChild(QPushButton, f"break-{store_type}")
+        assert button.height() <= free[0]
+        os.unlink(lockdir.holder_path(store_type))
+        qtbot.waitUntil(lambda: tree.findChild(QPushButton, f"break-{store_type}") is None, timeout=5000)
+        assert heights() == free
