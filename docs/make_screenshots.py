@@ -31,6 +31,7 @@ from strongroom.core.plans.plan import Plan  # noqa: E402
 from strongroom.core.plans.plan_book import PlanBook, Trigger  # noqa: E402
 from strongroom.core.plans.plan_run import PlanRunner  # noqa: E402
 from strongroom.gui.main_window import MainWindow  # noqa: E402
+from strongroom.gui.store_dialog import StoreDialog  # noqa: E402
 
 OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "screenshots"
 SLOW_FILE_SECONDS = 0.004
@@ -139,6 +140,18 @@ def main() -> int:
         grab(sets, "sets-dialog-preview")
         sets.reject()
         window.top_tabs.setCurrentWidget(window.stores_view)
+        store_dialog = StoreDialog(engine, parent=window)
+        store_dialog.show()
+        settle(app, 150)
+        grab(store_dialog, "add-store-folder")
+        store_dialog.type.setCurrentIndex(store_dialog.type.findData("postgresql"))
+        store_dialog.name.setText("crm")
+        store_dialog.server.host.setText("db1.example.net")
+        store_dialog.server.user.setText("backup")
+        store_dialog.server.database.setText("crm")
+        settle(app, 150)
+        grab(store_dialog, "add-store-postgresql")
+        store_dialog.reject()
 
         backup = window.open_backup_wizard({"documents", "photos", "crm"})
         for index, page in enumerate(("stores", "destination", "options", "summary"), 1):

@@ -48,6 +48,8 @@ class ServerFields(QWidget):
         label = QLabel("&Credentials file:", self)
         label.setBuddy(self.credentials)
         form.addRow(label, row)
+        self.labels = [form.labelForField(field) for field in (self.host, self.port, self.user, self.database)]
+        self.labels.append(label)
 
     def show_location(self, driver, path: str) -> None:
         location = driver.location(path)
@@ -123,6 +125,11 @@ class StoreDialog(QDialog):
         form.addRow("&Name:", self.name)
         form.addRow("&Type:", self.type)
         form.addRow(self.where)
+        # The path row and the server's rows sit in a page of their own: one label width lines all fields up.
+        labels = [form.labelForField(self.name), form.labelForField(self.type), path_label, *self.server.labels]
+        width = max(label.sizeHint().width() for label in labels)
+        for label in labels:
+            label.setMinimumWidth(width)
         form.addRow(self.hint)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
                                         self)

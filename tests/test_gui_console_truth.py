@@ -321,3 +321,23 @@ def test_lock_rows_keep_one_height_whether_a_break_button_is_in_the_first_row_th
         os.unlink(lockdir.holder_path(store_type))
         qtbot.waitUntil(lambda: tree.findChild(QPushButton, f"break-{store_type}") is None, timeout=5000)
         assert heights() == free
+
+
+def test_the_add_store_dialogs_fields_line_up_for_a_folder_and_for_a_server(console, qtbot) -> None:
+    """The path row and the server's rows sit in a page of their own; their fields start where Name's does."""
+    from strongroom.gui.store_dialog import StoreDialog
+
+    dialog = StoreDialog(console.engine, parent=console)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+
+    def left(widget) -> int:
+        return widget.mapTo(dialog, widget.rect().topLeft()).x()
+
+    assert left(dialog.path) == left(dialog.name) == left(dialog.type)
+    dialog.type.setCurrentIndex(dialog.type.findData("postgresql"))
+    qtbot.waitUntil(lambda: dialog.server.isVisible(), timeout=2000)
+    server = dialog.server
+    assert {left(field) for field in (server.host, server.port, server.user, server.database, server.credentials,
+                                      dialog.name)} == {left(dialog.name)}
+    dialog.reject()
