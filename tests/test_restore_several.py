@@ -218,3 +218,32 @@ def test_database_stores_go_into_new_databases_named_after_their_sets_time(home,
     assert new_name in postgresql_server.databases()
     assert postgresql_server.sql("SELECT count(*) FROM ledger", new_name).strip() == "120"
     postgresql_server.sql(f'DROP DATABASE "{new_name}"')
+
+
+def test_a_torture_tree_restored_with_the_others_comes_back_identical_to_an_independent_walker(engine, home,
+                                                                                               tmp_path) -> None:
+    """Links of every kind, hard links, xattrs, ACLs, sparse files, odd names and old dates, through --all."""
+    from . import torture_tree
+    from .oracle import tar_extract
+
+    source = tmp_path / "torture"
+    notes = torture_tree.build(source)
+    try:
+        engine.add_store("torture", "folder", str(source))
+        engine.add_store("plain", "folder", str(make_tree(tmp_path / "plain", {"a": "1"})))
+        for name in ("torture", "plain"):
+            assert engine.backup_job(name).run() == JobState.SUCCEEDED
+        out = tmp_path / "out"
+        result = cli(home, "restore", "--all", "--to", str(out), timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        found = compare(source, out / "torture", tmp_path)
+        assert found["ok"], found["report"]
+        assert notes["xattrs"] and notes["acls"] or not os.environ.get("CI"), notes  # CI must exercise both
+        by_tar = tmp_path / "by-tar"  # GNU tar reads the same set; it only fails on names past PATH_MAX
+        tar_extract(Path(engine.catalog.latest_set("torture").path), by_tar)
+        found = compare(by_tar, out / "torture", tmp_path)
+        assert not found["missing"] and not found["diffs"], found["report"]
+        deep = [str(path) for path in found["extra"]]  # tree_compare shortens long names to their two ends
+        assert deep and all(path.startswith("d" * 14) for path in deep), deep  # only what lies past PATH_MAX
+    finally:
+        torture_tree.remove(tmp_path)
