@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..free_space import Room, room_at
 from ..catalog import Catalog, SetRecord, Store
+from ..store_types import StoreTypeError
 from ..stores import driver_for
 from ..stores.database_driver import DatabaseDriver
 from ..units import human_bytes, human_time
@@ -75,7 +76,11 @@ def database_name_for(database: str, record: SetRecord) -> str:
 
 
 def is_database_store(store: Store) -> bool:
-    return isinstance(driver_for(store.type), DatabaseDriver)
+    """A store restored whole into a database on its server, rather than as files into a folder."""
+    try:
+        return isinstance(driver_for(store.type), DatabaseDriver)
+    except StoreTypeError:  # a removed store of a type this Strongroom does not know: its restore says so
+        return False
 
 
 def options_for(pick: StorePick, *, folder: Path | None, new_databases: bool, overwrite: str,

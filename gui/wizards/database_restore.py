@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ...core.catalog import CatalogError, SetRecord, Store
 from ...core.restore import RestoreOptions
-from ...core.store_types import StoreTypeError
 from ...core.stores import driver_for
 from ...core.units import human_bytes, human_time
 
@@ -12,14 +11,6 @@ DATABASE_POLICY_TEXT = {
     "never": "never: refuse when the database already exists (safest)",
     "always": "always: replace the database, once the dump has loaded under a temporary name",
 }
-
-
-def is_database(store: Store) -> bool:
-    """A store restored into a database on its server, whole, rather than as files into a folder."""
-    try:
-        return driver_for(store.type).location_kind == "server"
-    except StoreTypeError:
-        return False
 
 
 def database_outcome(store: Store, record: SetRecord, options: RestoreOptions) -> tuple[str, str]:

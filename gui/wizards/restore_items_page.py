@@ -15,7 +15,7 @@ from ...core.engine import Engine
 from ...core.units import human_bytes
 from ..background import BackgroundCall
 from ..models.manifest_tree import ManifestTreeModel, find_matches
-from .database_restore import is_database
+from ...core.restore.several import is_database_store
 
 ERROR_STYLE = "color: #c62828;"
 
@@ -70,7 +70,7 @@ class ItemsPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 (Qt naming)
         record = self.wizard().set_page.record()
         try:
-            whole = is_database(self.wizard().store())
+            whole = is_database_store(self.wizard().store())
         except (CatalogError, AttributeError):  # a removed store, its set not read yet: told by the set later
             whole = False
         if whole:

@@ -20,12 +20,12 @@ from ...core.catalog import CatalogError, SetRecord, Store
 from ...core.engine import Engine
 from ...core.restore import RestoreOptions, build_plan
 from ...core.restore.plan import CREATE, KEEP, REPLACE
-from ...core.restore.several import shortfalls
+from ...core.restore.several import is_database_store, shortfalls
 from ...core.stores import driver_for
 from ...core.units import counted, human_bytes, human_time
 from ..background import BackgroundCall
 from ..icons import state_icon
-from .database_restore import DATABASE_POLICY_TEXT, database_summary, is_database
+from .database_restore import DATABASE_POLICY_TEXT, database_summary
 from .restore_items_page import ERROR_STYLE, ItemsPage
 from .target_picker import FolderChoice, free_space_text
 
@@ -199,7 +199,7 @@ class DestinationPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 (Qt naming)
         store = self.wizard().store()
-        self.database = is_database(store)
+        self.database = is_database_store(store)
         self.choice.setVisible(not self.database)
         for widget in (self.own_database, self.new_database, self.database_name):
             widget.setVisible(self.database)
@@ -276,7 +276,7 @@ class SummaryPage(QWizardPage):
         manifest = wizard.items_page.manifest
         store = wizard.store()
         options = wizard.options()
-        if is_database(store):
+        if is_database_store(store):
             self.planner.run(lambda: database_summary(store, wizard.set_page.record(), options), self._planned)
             self.completeChanged.emit()
             return
