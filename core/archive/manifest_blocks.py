@@ -43,9 +43,6 @@ HEAD_TAG = b"SRMHEAD3"
 _FRAME_HEAD = struct.Struct("<II8s")  # magic, payload size, tag
 
 
-_FORGOTTEN: list = []  # see BlockSource.forget
-
-
 def sort_key(path: str) -> bytes:
     """The order of a manifest: the walk's (a folder, then what is in it, names by their bytes).
 
@@ -175,7 +172,11 @@ class BlockWriter:
 
 
 class BlockSource:
-    """Reads the blocks of a manifest section from an open file, checked, with a small cache."""
+    """Reads the blocks of a manifest section from an open file, checked, with a small cache.
+
+    It pickles without its file and cache (its opener must be picklable: a partial of a module
+    function), so a child process can read the same section through a file of its own.
+    """
 
     CACHE = 24
 
@@ -192,12 +193,8 @@ class BlockSource:
             self._fh.close()
             self._fh = None
 
-    def forget(self) -> None:
-        """Reopen on the next read, in a forked child that closed every descriptor it inherited; the old
-        file object is kept, never finalized, since its descriptor number may soon be another file's."""
-        if self._fh is not None:
-            _FORGOTTEN.append(self._fh)
-            self._fh = None
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_fh": None, "_cache": OrderedDict()}
 
     def read_raw(self, offset: int, length: int) -> bytes:
         if offset + length > self.limit:

@@ -7,6 +7,7 @@ import fcntl
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -149,7 +150,7 @@ class SetReader:
             head = read_head(self._fh, self.trailer_offset, limit, f"inside {self.path}")
             path, end = self.path, self.trailer_offset
             return parse_manifest(head, f"inside {self.path}",
-                                  lambda start: BlockSource(lambda: open_for_reading(path, shared_lock=False), start, end - start,
+                                  lambda start: BlockSource(partial(open_for_reading, path, shared_lock=False), start, end - start,
                                                             str(path)))
         if tag == MANIFEST_TAG:
             try:
@@ -244,7 +245,7 @@ def read_sidecar_head(set_path: Path) -> tuple[bytes, Callable[[int], BlockSourc
         if head_offset is None:
             raise DamagedSet(f"the sidecar manifest {path} has no index trailer")
         head = read_head(fh, head_offset, size - TRAILER.size, str(path))
-    return head, lambda start: BlockSource(lambda: open_regular(path), 0, head_offset, str(path))
+    return head, lambda start: BlockSource(partial(open_regular, path), 0, head_offset, str(path))
 
 
 def read_head(fh: BinaryIO, start: int, end: int, origin: str) -> bytes:

@@ -16,6 +16,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -331,7 +332,7 @@ class SetWriter:
             raise
         self._done = commit
         where = self.path if commit else self._temporary
-        source = BlockSource(lambda: open_for_reading(where, shared_lock=False), start, section, str(where))
+        source = BlockSource(partial(open_for_reading, where, shared_lock=False), start, section, str(where))
         entries_tree, deleted_tree = self._manifest.trees
         return SetManifest(**info.__dict__, entries=EntryStream(source, entries_tree),
                            deleted=PathStream(source, deleted_tree), manifest_frame_offset=start,

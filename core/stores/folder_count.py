@@ -2,39 +2,49 @@
 
 Progress needs totals (the files and bytes to read) before the end, which takes a walk
 of its own: at 100,000 files a third of an incremental backup. In a thread it only takes
-turns with the backup on the interpreter, so it runs in a forked child on the other core
-and sends its two numbers back through a pipe. The child closes every descriptor it
-inherited (a mutex's lock must not outlive its holder in a child), dies with its parent,
-and only walks and reads the parent manifest through descriptors of its own; it never
-logs, prints or touches the set being written. Where there is no fork, the count is made before the copy, as before.
+turns with the backup on the interpreter, so it runs in a child process on the other core
+and sends its two numbers back through a pipe.
+
+The child is *spawned* (a fresh interpreter), never forked: a fork of this multi-threaded
+process copies whatever the other threads were half-way through, and such a child once
+crashed in its first garbage collection. A fresh interpreter inherits no descriptor but
+its pipe (Python opens every file non-inheritable), so no mutex's flock outlives its holder
+in it; it reads the parent manifest through a file of its own, dies with its parent, and
+never logs, prints or touches the set being written. Where no child can be started, the
+count is made before the copy.
 """
 
 from __future__ import annotations
 
 import ctypes
-import gc
+import multiprocessing
 import os
-import select
 import signal
 import threading
-import warnings
 from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from ..archive import Entry, SetManifest
+from ..archive.entries import Entries
 from .excludes import Excluder, ExcludeRules
 from .folder_walk import walk
 
 Unchanged = Callable[[os.stat_result, Entry], bool]
 Totals = Callable[[int, int], None]
 
+_PR_SET_PDEATHSIG = 1
+_CHECK_PARENT_EVERY = 4096  # walked items between two looks at whether the parent still lives
 
-def count(path: Path, parent: SetManifest | None, unchanged: Unchanged,
-          rules: ExcludeRules | None = None) -> tuple[int, int]:
+
+def count(path: Path, parent: Entries | None, unchanged: Unchanged, rules: ExcludeRules | None = None,
+          parent_alive: Callable[[], bool] = lambda: True) -> tuple[int, int]:
     """The files whose contents the backup will read, and their bytes (warnings come with the real walk)."""
     files = size = 0
-    cursor = parent.entries.cursor() if parent is not None else None
-    for item in walk(path, lambda message: None, Excluder(rules) if rules else None):
+    cursor = parent.cursor() if parent is not None else None
+    for number, item in enumerate(walk(path, lambda message: None, Excluder(rules) if rules else None)):
+        if number % _CHECK_PARENT_EVERY == 0 and not parent_alive():
+            break
         if item.kind == "file":
             previous = cursor.get(item.path) if cursor is not None else None
             if previous is None or not unchanged(item.status, previous):
@@ -43,99 +53,76 @@ def count(path: Path, parent: SetManifest | None, unchanged: Unchanged,
     return files, size
 
 
-def _detach(keep: int, parent_pid: int) -> None:
-    """Make the child hold nothing of its parent's: no lock, no set file, no pipe but its own.
-
-    A descriptor inherited from the parent keeps what it stands for alive — the flock of a
-    store type's mutex above all — for as long as the child runs, even after the parent is
-    killed. So every descriptor but the answer pipe is closed (the objects that held them
-    are never collected: the collector is off and the child ends with os._exit), and the
-    child is killed with its parent (PR_SET_PDEATHSIG).
-    """
-    gc.disable()
+def _child(answer: Connection, path: Path, parent: Entries | None, unchanged: Unchanged,
+           rules: ExcludeRules | None, parent_pid: int) -> None:
+    """The child's whole life: die with the parent, count, answer."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux; elsewhere the walk looks at its parent
     except (OSError, AttributeError):
         pass
-    if os.getppid() != parent_pid:  # the parent died before the death signal was asked for
-        os._exit(1)
-    os.closerange(3, keep)
-    os.closerange(keep + 1, _max_descriptors())
-
-
-def _max_descriptors() -> int:
-    try:
-        return os.sysconf("SC_OPEN_MAX")
-    except (OSError, ValueError):
-        return 65536
-
-
-_PR_SET_PDEATHSIG = 1
+    alive = lambda: os.getppid() == parent_pid  # noqa: E731
+    if not alive():
+        return
+    totals = count(path, parent, unchanged, rules, alive)
+    if alive():
+        answer.send(totals)
+    answer.close()
 
 
 class BackgroundCount:
     """Counts in a child process and hands the totals to ``on_totals`` (from a thread of this process)."""
 
     POLL = 0.2
+    _context = multiprocessing.get_context("spawn")
 
     def __init__(self, path: Path, parent: SetManifest | None, unchanged: Unchanged, on_totals: Totals,
                  rules: ExcludeRules | None = None) -> None:
         self._stop = threading.Event()
-        self._pid = 0
+        self._process = None
         self._thread: threading.Thread | None = None
-        if not hasattr(os, "fork"):
-            on_totals(*count(path, parent, unchanged, rules))
+        entries = parent.entries if parent is not None else None
+        receiving, sending = self._context.Pipe(duplex=False)
+        process = self._context.Process(target=_child, args=(sending, path, entries, unchanged, rules, os.getpid()),
+                                        name="strongroom folder count", daemon=True)
+        try:
+            process.start()
+        except (OSError, RuntimeError, TypeError, AttributeError, ImportError):  # no child here: count first
+            receiving.close()
+            sending.close()
+            on_totals(*count(path, entries, unchanged, rules))
             return
-        readable, writable = os.pipe()
-        parent_pid = os.getpid()
-        with warnings.catch_warnings():  # the child only walks: no lock another thread holds is needed there
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # the child: count, answer, leave without running anything of the parent's
-            status = 1
-            try:
-                _detach(writable, parent_pid)
-                source = getattr(parent.entries, "source", None) if parent is not None else None
-                if source is not None:
-                    source.forget()
-                files, size = count(path, parent, unchanged, rules)
-                os.write(writable, b"%d %d" % (files, size))
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(writable)
-        self._pid = pid
-        self._thread = threading.Thread(target=self._wait, args=(readable, on_totals), name="folder count",
-                                        daemon=True)
+        sending.close()
+        self._process = process
+        self._thread = threading.Thread(target=self._wait, args=(receiving, process, on_totals),
+                                        name="folder count", daemon=True)
         self._thread.start()
 
-    def _wait(self, readable: int, on_totals: Totals) -> None:
+    def _wait(self, receiving: Connection, process, on_totals: Totals) -> None:
         try:
-            data = b""
             while not self._stop.is_set():
-                ready, _, _ = select.select([readable], [], [], self.POLL)
-                if not ready:
-                    continue
-                chunk = os.read(readable, 64)
-                if not chunk:
-                    break
-                data += chunk
-            if not self._stop.is_set() and data:
-                files, size = (int(number) for number in data.split())
-                on_totals(files, size)
+                if receiving in wait([receiving, process.sentinel], self.POLL):
+                    try:
+                        files, size = receiving.recv()
+                    except (EOFError, OSError, ValueError, TypeError):
+                        return  # the child ended without an answer: progress goes without totals
+                    if not self._stop.is_set():
+                        on_totals(files, size)
+                    return
+                if not process.is_alive():
+                    return
         finally:
-            os.close(readable)
+            receiving.close()
 
     def stop(self) -> None:
         """End the count (it is only for progress): the child is killed if it has not finished."""
         self._stop.set()
-        if self._pid:
-            try:
-                os.kill(self._pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(self._pid, 0)
-            self._pid = 0
+        process, self._process = self._process, None
+        if process is not None and process.is_alive():
+            process.kill()
         if self._thread is not None:
             self._thread.join(5)
+        if process is not None:
+            process.join(5)
+            if not process.is_alive():
+                process.close()
