@@ -1,9 +1,9 @@
 """Bundle entry point for `strongroom` (the command line)."""
 
-import multiprocessing
-
-from strongroom.core.cli.main import run
+from strongroom.core.child_process import run_if_child
 
 if __name__ == "__main__":
-    multiprocessing.freeze_support()  # a folder backup's count child starts this bundle again
+    run_if_child()  # a job or a folder backup's count, started by this program (core/child_process.py)
+    from strongroom.core.cli.main import run
+
     run()

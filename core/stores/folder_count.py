@@ -5,27 +5,27 @@ of its own: at 100,000 files a third of an incremental backup. In a thread it on
 turns with the backup on the interpreter, so it runs in a child process on the other core
 and sends its two numbers back through a pipe.
 
-The child is *spawned* (a fresh interpreter), never forked: a fork of this multi-threaded
-process copies whatever the other threads were half-way through, and such a child once
-crashed in its first garbage collection. A fresh interpreter inherits no descriptor but
-its pipe (Python opens every file non-inheritable), so no mutex's flock outlives its holder
-in it; it reads the parent manifest through a file of its own, dies with its parent, and
-never logs, prints or touches the set being written. Where no child can be started, the
-count is made before the copy.
+The child is a fresh interpreter (child_process.py), never a fork of this multi-threaded
+process: such a fork once crashed in its first garbage collection. It holds no descriptor of
+the parent's but its socket, so no mutex's flock outlives its holder in it; it reads the
+parent manifest through a file of its own, dies with its parent, and never logs, prints or
+touches the set being written. Where no child can be started, the count is made before the
+copy.
 """
 
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import os
 import signal
+import subprocess
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from ..archive import Entry, SetManifest
+from ..child_process import ChildError, start_child
 from ..archive.entries import Entries
 from .excludes import Excluder, ExcludeRules
 from .folder_walk import walk
@@ -53,9 +53,9 @@ def count(path: Path, parent: Entries | None, unchanged: Unchanged, rules: Exclu
     return files, size
 
 
-def _child(answer: Connection, path: Path, parent: Entries | None, unchanged: Unchanged,
-           rules: ExcludeRules | None, parent_pid: int) -> None:
+def _child(answer: Connection, work: tuple) -> None:
     """The child's whole life: die with the parent, count, answer."""
+    path, parent, unchanged, rules, parent_pid = work
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # Linux; elsewhere the walk looks at its parent
@@ -67,62 +67,53 @@ def _child(answer: Connection, path: Path, parent: Entries | None, unchanged: Un
     totals = count(path, parent, unchanged, rules, alive)
     if alive():
         answer.send(totals)
-    answer.close()
 
 
 class BackgroundCount:
     """Counts in a child process and hands the totals to ``on_totals`` (from a thread of this process)."""
 
     POLL = 0.2
-    _context = multiprocessing.get_context("spawn")
 
     def __init__(self, path: Path, parent: SetManifest | None, unchanged: Unchanged, on_totals: Totals,
                  rules: ExcludeRules | None = None) -> None:
         self._stop = threading.Event()
-        self._process = None
+        self._process: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
         entries = parent.entries if parent is not None else None
-        receiving, sending = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=_child, args=(sending, path, entries, unchanged, rules, os.getpid()),
-                                        name="strongroom folder count", daemon=True)
         try:
-            process.start()
-        except (OSError, RuntimeError, TypeError, AttributeError, ImportError):  # no child here: count first
-            receiving.close()
-            sending.close()
+            self._process, connection = start_child(f"{__name__}:_child",
+                                                    (path, entries, unchanged, rules, os.getpid()))
+        except ChildError:  # no child here: count first
             on_totals(*count(path, entries, unchanged, rules))
             return
-        sending.close()
-        self._process = process
-        self._thread = threading.Thread(target=self._wait, args=(receiving, process, on_totals),
-                                        name="folder count", daemon=True)
+        self._thread = threading.Thread(target=self._wait, args=(connection, on_totals), name="folder count",
+                                        daemon=True)
         self._thread.start()
 
-    def _wait(self, receiving: Connection, process, on_totals: Totals) -> None:
+    def _wait(self, connection: Connection, on_totals: Totals) -> None:
         try:
             while not self._stop.is_set():
-                if receiving in wait([receiving, process.sentinel], self.POLL):
+                if wait([connection], self.POLL):
                     try:
-                        files, size = receiving.recv()
+                        files, size = connection.recv()
                     except (EOFError, OSError, ValueError, TypeError):
                         return  # the child ended without an answer: progress goes without totals
                     if not self._stop.is_set():
                         on_totals(files, size)
                     return
-                if not process.is_alive():
-                    return
         finally:
-            receiving.close()
+            connection.close()
 
     def stop(self) -> None:
         """End the count (it is only for progress): the child is killed if it has not finished."""
         self._stop.set()
         process, self._process = self._process, None
-        if process is not None and process.is_alive():
+        if process is not None and process.poll() is None:
             process.kill()
         if self._thread is not None:
             self._thread.join(5)
         if process is not None:
-            process.join(5)
-            if not process.is_alive():
-                process.close()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                pass  # SIGKILLed: the kernel reaps it; nothing of ours is held by it
