@@ -230,6 +230,7 @@ def main() -> int:
             original(self, path, size)
 
         JobCallbacks.file_done = crawl
+        window.manager.isolated = False  # the crawl is patched into this process: the jobs must run here to crawl
         try:
             settle(app, 300, lambda: any(s.store_type == "sqlite" and s.holder for s in window.watcher.latest))
             options = engine.default_backup_options()

@@ -23,8 +23,9 @@ class JobManager(QObject):
     counts_changed = Signal(int, int)  # running, waiting
     all_finished = Signal()  # the last active job has ended
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, isolated: bool = True) -> None:
         super().__init__(parent)
+        self.isolated = isolated  # each job in a process of its own (workers.py)
         self.jobs: dict[str, Job] = {}
         self._workers: dict[str, JobWorker] = {}
         self._external: set[str] = set()  # running in a plan's threads (external_jobs.py)
@@ -37,7 +38,7 @@ class JobManager(QObject):
 
     def start(self, job: Job) -> Job:
         """Run ``job`` in a new worker thread now; it waits for its mutex there if it must."""
-        worker = JobWorker(job, self)
+        worker = JobWorker(job, self, isolated=self.isolated)
         worker.state_changed.connect(self._on_state)
         worker.progressed.connect(lambda job_id, _progress: self.job_changed.emit(job_id))
         worker.logged.connect(self._on_log)

@@ -15,34 +15,39 @@ from PySide6.QtCore import QThread, Signal
 
 from ..core.jobs import Job, JobState
 from ..core.jobs.job import JobListener
+from ..core.jobs.job_process import JOB_NICENESS, JobProcessError, run_in_process
 from ..core.jobs.progress import Progress
 
 
 class JobWorker(QThread):
-    """Runs ``job.run()`` in its own thread."""
+    """Runs one job: in a process of its own (``isolated``, the console's way) or in this thread."""
 
     state_changed = Signal(str, str)  # job id, JobState value
     progressed = Signal(str, object)  # job id, Progress
     logged = Signal(str, str)  # job id, line
 
-    def __init__(self, job: Job, parent=None) -> None:
+    def __init__(self, job: Job, parent=None, *, isolated: bool = True) -> None:
         super().__init__(parent)
         self.job = job
+        self.isolated = isolated
         self.setObjectName(f"worker {job.id}")
         job.add_listener(_SignalBridge(self))
 
     def run(self) -> None:  # in the worker thread
         # Python sees a QThread as a "Dummy-N" thread; name it so lock records say whose it is.
         threading.current_thread().name = f"{self.job.operation} {self.job.store_name}"[:64]
+        if self.isolated:
+            try:
+                run_in_process(self.job)  # this thread only applies what the job process reports
+                return
+            except JobProcessError as error:
+                self.job.log(f"warning: {error}; the job runs inside the console instead")
         lower_this_threads_priority()
         self.job.run()  # ends in a terminal state whatever happens; QThread.finished follows
 
     def cancel(self) -> None:
         """Ask the job to stop; it ends on its own, cleanly, soon after (any thread)."""
         self.job.cancel()
-
-
-JOB_NICENESS = 10  # how much lower than the window a job's threads run (Unix nice increment)
 
 
 def lower_this_threads_priority() -> None:

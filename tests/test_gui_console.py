@@ -127,6 +127,7 @@ def test_a_job_blocked_behind_a_mutex_shows_waiting_with_the_holder_named(consol
 def test_cancel_button_leaves_no_set_and_no_held_mutex(console, qtbot, tmp_path):
     engine = console.engine
     engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {f"f{n}": "x" * 5000 for n in range(50)})))
+    console.manager.isolated = False  # the hold below runs in the job's thread (test_gui_job_processes.py: a real one)
     never = threading.Event()
     hold = HoldUntil(never, cancel_aware=True)
     console.manager.job_added.connect(lambda job: job.add_listener(hold))
@@ -153,6 +154,7 @@ def test_closing_with_running_jobs_asks_then_cancels_cleanly(engine, qtbot, tmp_
     qtbot.addWidget(window)
     window.show()
     engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": "1" * 10000})))
+    window.manager.isolated = False  # the hold below runs in the job's thread (test_gui_job_processes.py: a real one)
     never = threading.Event()
     hold = HoldUntil(never, cancel_aware=True)
     window.manager.job_added.connect(lambda job: job.add_listener(hold))
@@ -244,6 +246,7 @@ def test_in_process_jobs_show_in_the_lock_panel_with_their_queue(console, qtbot,
     engine = console.engine
     for name in ("one", "two"):
         engine.add_store(name, "folder", str(make_tree(tmp_path / name, {"f": name})))
+    console.manager.isolated = False  # the hold below runs in the job's thread
     release = threading.Event()
     first_hold = HoldUntil(release)
     console.manager.job_added.connect(lambda job: job.add_listener(first_hold) if job.store_name == "one" else None)
@@ -328,12 +331,12 @@ def test_tray_says_idle_or_busy_and_notes_finished_jobs(console, qtbot, tmp_path
     assert shown[-1][0] == "Backup of docs finished"
 
 
-def test_jobs_run_below_the_window_in_cpu_priority(console, qtbot, tmp_path):
+def test_jobs_run_inside_the_console_below_the_window_in_cpu_priority(console, qtbot, tmp_path):
     import os
     import sys
 
     from strongroom.core.jobs import JobListener
-    from strongroom.gui.workers import JOB_NICENESS
+    from strongroom.core.jobs.job_process import JOB_NICENESS
 
     if not sys.platform.startswith("linux"):
         pytest.skip("per-thread priority is lowered on Linux only")
@@ -343,6 +346,7 @@ def test_jobs_run_below_the_window_in_cpu_priority(console, qtbot, tmp_path):
         def job_state(self, job, state) -> None:
             seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
 
+    console.manager.isolated = False  # where no job process can start (test_gui_job_processes.py: the usual way)
     engine = console.engine
     engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": "1"})))
     console.manager.job_added.connect(lambda job: job.add_listener(Priority()))

@@ -202,6 +202,7 @@ def test_a_job_that_got_its_mutex_reads_the_same_in_the_jobs_list_the_lock_panel
 
     engine = console.engine
     engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a.txt": "a"})))
+    console.manager.isolated = False  # the hold below runs in the job's thread
     release = threading.Event()
     hold = HoldUntil(release)  # keeps the job at the moment it has its mutex, before it reads a file
     console.manager.job_added.connect(lambda job: job.add_listener(hold))

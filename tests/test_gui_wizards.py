@@ -30,6 +30,7 @@ def test_backup_wizard_launches_two_store_types_that_overlap_in_time(console, qt
     console.refresh_stores()
     # Each job stays inside its store until the other is inside its own: only possible
     # when the two store types' mutexes are held at the same time.
+    console.manager.isolated = False  # the rendezvous and the recorded acquire below run in the jobs' threads
     rendezvous = Rendezvous(2)
     console.manager.job_added.connect(lambda job: job.add_listener(rendezvous.listener()))
     waiting_threads = []

@@ -127,8 +127,9 @@ class Job(ABC):
         self.warnings.append(message)
         self.log(f"warning: {message}")
 
-    def log(self, line: str) -> None:
-        self.log_times.append(time.time())
+    def log(self, line: str, when: float | None = None) -> None:
+        """Add a line to the log (``when``: the time it was logged, if not now)."""
+        self.log_times.append(time.time() if when is None else when)
         self.log_lines.append(line)
         for listener in list(self._listeners):
             listener.job_log(self, line)
@@ -136,6 +137,38 @@ class Job(ABC):
     def stamped_log(self) -> list[str]:
         """The log as it is saved and shown: each line after the local time it was logged at."""
         return [f"{log_stamp(when)}  {line}" for when, line in zip(self.log_times, self.log_lines)]
+
+    # -- run in another process (job_process.py) -----------------------------------------
+
+    MIRRORED: ClassVar[tuple[str, ...]] = ("warnings", "error", "fix", "set_id", "excluded", "progress",
+                                          "store_intervals", "record")
+
+    def __getstate__(self) -> dict:
+        """What a job process needs to run this job: everything but this process's engine, listeners and flags."""
+        state = self.__dict__.copy()
+        for name in ("engine", "_listeners", "_cancel", "_hold", "meter"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.engine = None  # the job process gives it one of its own
+        self._cancel = threading.Event()
+        self._listeners = []
+        self._hold = None
+        self.meter = ProgressMeter(self._progressed)
+
+    def outcome(self) -> dict:
+        """What this job has found out so far, for the process that mirrors it."""
+        return {name: getattr(self, name) for name in self.MIRRORED}
+
+    def mirror(self, state: JobState | None, outcome: dict, progress: Progress | None = None) -> None:
+        """Take on what the job process reported: its outcome, then its new state or progress (listeners hear it)."""
+        self.__dict__.update(outcome)
+        if progress is not None:
+            self._progressed(progress)
+        if state is not None and state != self.state:
+            self._set_state(state)
 
     def _progressed(self, progress: Progress) -> None:
         self.progress = progress
@@ -179,8 +212,9 @@ class Job(ABC):
                 self.release_store()
         return self._end(final)
 
-    def fail_unstarted(self, message: str) -> JobState:
-        """End a job that never ran (a plan's "before" command failed), with its history row."""
+    def fail_outside(self, message: str) -> JobState:
+        """End the job as failed for a reason outside its run, with its history row: it never ran (a plan's
+        "before" command failed) or the process running it died (job_process.py)."""
         self.error = message
         return self._end(JobState.FAILED)
 

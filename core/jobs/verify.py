@@ -20,6 +20,7 @@ class VerifyJob(Job):
     """Verify a set given by id (from the catalog) or by file path. Needs no mutex: no store is touched."""
 
     operation = "verify"
+    MIRRORED = (*Job.MIRRORED, "report")
 
     def __init__(self, engine: Engine, set_id_or_file: str, *, untrusted: bool = False,
                  deep: str | None = None) -> None:

@@ -86,7 +86,7 @@ class PlanRunner:
         refusal = self._before(env)
         if refusal is not None:
             for job in outcome.jobs:
-                job.fail_unstarted(refusal)
+                job.fail_outside(refusal)
         elif outcome.jobs:
             run_simultaneously(outcome.jobs, cancel=self.cancel)
         self._after(outcome, env)
