@@ -341,3 +341,31 @@ def test_the_add_store_dialogs_fields_line_up_for_a_folder_and_for_a_server(cons
     assert {left(field) for field in (server.host, server.port, server.user, server.database, server.credentials,
                                       dialog.name)} == {left(dialog.name)}
     dialog.reject()
+
+
+def test_a_stores_live_cell_changes_with_its_words_not_with_every_progress_report(engine, qtbot, tmp_path):
+    """Each change re-measures every column of the Stores table (6 ms of the window's time); progress comes
+    ten times a second per job, the words ("running 42%") change at most once per percent."""
+    from strongroom.core.jobs import Progress
+    from strongroom.core.store_overview import store_overviews
+    from strongroom.gui.models.stores_model import RESULT, StoresModel
+
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": "1"})))
+    model = StoresModel()
+    model.set_overviews(store_overviews(engine.catalog))
+    changed: list[int] = []
+    model.dataChanged.connect(lambda first, last, *_: changed.append(first.column()))
+    job = engine.backup_job("docs")
+    model.job_changed(job)  # queued
+    job.state = JobState.RUNNING
+    for done in (100, 101, 102, 103, 104):  # within one percent of 10,000 bytes
+        job.progress = Progress(bytes_done=done, bytes_total=10_000)
+        model.job_changed(job)
+    assert model.data(model.index(0, RESULT)) == "running 1%"
+    job.progress = Progress(bytes_done=200, bytes_total=10_000)
+    model.job_changed(job)
+    assert model.data(model.index(0, RESULT)) == "running 2%"
+    job.cancel()
+    model.job_changed(job)
+    assert model.data(model.index(0, RESULT)) == "cancelling…"
+    assert changed == [RESULT] * 4  # queued, 1 %, 2 %, cancelling
