@@ -37,3 +37,32 @@ def test_progress_reports_throughput_and_eta_at_a_bounded_rate() -> None:
     assert final.throughput == pytest.approx(1000, rel=0.01)  # 500 bytes in 0.5 s
     assert final.eta == pytest.approx(0.5, rel=0.05)
     assert final.fraction == 0.5
+
+
+@pytest.mark.parametrize("missing_store", [False, True])
+def test_when_a_jobs_end_is_announced_its_history_row_is_complete_and_saved(engine, tmp_path, missing_store) -> None:
+    """A view, or the console mirroring a job process, reads the row as soon as it hears the final state."""
+    from strongroom.core.jobs import JobListener
+
+    from .trees import make_tree
+
+    source = make_tree(tmp_path / "docs", {"a": "1"})
+    engine.add_store("docs", "folder", str(source))
+    if missing_store:
+        (source / "a").unlink()
+        source.rmdir()
+    heard = []
+
+    class AtTheEnd(JobListener):
+        def job_state(self, job, state) -> None:
+            if state.terminal:
+                heard.append((job.record.state, job.record.finished, job.record.error, job.record.log,
+                              engine.catalog.get_job(job.id)))
+
+    job = engine.backup_job("docs")
+    job.add_listener(AtTheEnd())
+    final = job.run()
+    assert final == (JobState.FAILED if missing_store else JobState.SUCCEEDED)
+    [(state, finished, error, log, saved)] = heard
+    assert state == final.value and finished is not None and error == job.error and log == job.stamped_log()
+    assert (saved.state, saved.finished, saved.error, saved.log) == (state, finished, error, log)

@@ -219,10 +219,13 @@ class Job(ABC):
         return self._end(JobState.FAILED)
 
     def _end(self, final: JobState) -> JobState:
+        """Complete the history row and save it, then announce the end: whoever hears the final state
+        (a view, the process mirroring a job process) finds the row whole, here and in the catalog."""
         if self.error:
             self.log(f"error: {self.error}")
         self.meter.finish()
-        self._set_state(final)
+        check_transition(self.state, final)
+        self.record.state = final.value
         self.record.finished = now_text()
         self.record.warnings = list(self.warnings)
         self.record.log = self.stamped_log()
@@ -235,6 +238,7 @@ class Job(ABC):
             self.engine.catalog.save_job(self.record)
         except CatalogError as error:
             self.log(f"warning: the job history could not be saved: {error}")
+        self._set_state(final)
         return final
 
     def add_after_end(self, lines: list[str], warning: str | None = None) -> None:
