@@ -70,11 +70,10 @@ def _follow(job: Job, process: subprocess.Popen, connection: Connection) -> JobS
                 message = connection.recv()
             except (EOFError, OSError):
                 return _lost(job, process, "")
-            if message[0] == "done":  # its outcome as saved, after the last state (the record's end, its log)
-                _apply(job, ("state", job.state.value, *message[1:]))
+            if message[0] == "done":  # the final state, which came before, carried the whole saved outcome
                 return job.state
             _apply(job, message)
-        elif process.poll() is not None:  # ended without a word (its socket closed by a child of its own?)
+        elif process.poll() is not None:  # it ended, yet its socket is still open (held by a child of its own)
             return _lost(job, process, "")
 
 
@@ -111,7 +110,7 @@ def _send(connection: Connection, message: tuple) -> None:
     try:
         connection.send(message)
     except (OSError, ValueError):
-        pass  # the child is gone; the sentinel says so next
+        pass  # the child is gone: the next read or poll says so
 
 
 # -- the child -----------------------------------------------------------------------------------
@@ -170,4 +169,4 @@ def _child(connection: Connection, work: tuple) -> None:
     threading.Thread(target=_listen_for_cancel, args=(connection, job), name="cancel listener", daemon=True).start()
     threading.current_thread().name = f"{job.operation} {job.store_name}"[:64]
     job.run()
-    reporter.send(("done", job.outcome(), list(job.log_lines), list(job.log_times)))
+    reporter.send(("done",))

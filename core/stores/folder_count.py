@@ -3,7 +3,7 @@
 Progress needs totals (the files and bytes to read) before the end, which takes a walk
 of its own: at 100,000 files a third of an incremental backup. In a thread it only takes
 turns with the backup on the interpreter, so it runs in a child process on the other core
-and sends its two numbers back through a pipe.
+and sends its two numbers back through a socket.
 
 The child is a fresh interpreter (child_process.py), never a fork of this multi-threaded
 process: such a fork once crashed in its first garbage collection. It holds no descriptor of
@@ -25,8 +25,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from ..archive import Entry, SetManifest
-from ..child_process import ChildError, start_child
 from ..archive.entries import Entries
+from ..child_process import ChildError, start_child
 from .excludes import Excluder, ExcludeRules
 from .folder_walk import walk
 
