@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QVBoxLayout, QWidget
 
+from .content_columns import ContentColumns
 from .delegates import ButtonDelegate, ProgressDelegate, value
 from .fitting_columns import FittingColumns
 from .models.jobs_model import (CANCEL, CANCELLABLE_ROLE, DATA, DETAILS, ETA, FILES, FRACTION_ROLE, JOB_ID_ROLE,
@@ -29,13 +30,13 @@ class JobsView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(DETAILS, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(STARTED, QHeaderView.ResizeMode.ResizeToContents)
         for column, width in ((0, 100), (1, 72), (2, 200), (3, 110), (4, 80), (5, 140), (6, 90), (7, 80), (8, 80),
                               (CANCEL, 80)):
             self.table.setColumnWidth(column, width)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # paths and job ids keep both ends
         # In a narrow window the least needed columns step aside, so Details and Cancel stay on screen.
         self.fitting = FittingColumns(self.table, DETAILS, (SPEED, ETA, OPERATION, FILES, DATA), room=200)
+        self.content_columns = ContentColumns(self.table, (STARTED,), after_fit=self.fitting.refit)
         self.table.doubleClicked.connect(lambda index: self.details_requested.emit(value(index, JOB_ID_ROLE)))
         self.details_button = QPushButton("Details and log…", self)
         self.details_button.setObjectName("jobDetailsButton")

@@ -8,8 +8,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QS
 
 from ..core.catalog import Store
 from ..core.store_overview import StoreOverview
+from .content_columns import ContentColumns
 from .fitting_columns import FittingColumns
-from .models.stores_model import KIND, NEXT, PATH, SIZE, TYPE, StoresModel
+from .models.stores_model import COLUMNS, KIND, NEXT, PATH, SIZE, TYPE, StoresModel
 from .models.table_model import row_table
 
 EMPTY_TEXT = (
@@ -33,10 +34,12 @@ class StoresView(QWidget):
         self.model = StoresModel(self)
         self.table = row_table(self.model, "storesTable", self)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(PATH, QHeaderView.ResizeMode.Stretch)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long path keeps its start and its name
         self.fitting = FittingColumns(self.table, PATH, (NEXT, KIND, SIZE, TYPE), room=160)
+        self.content_columns = ContentColumns(self.table, tuple(c for c in range(len(COLUMNS)) if c != PATH),
+                                              after_fit=self.fitting.refit)
         self.table.doubleClicked.connect(lambda _index: self._edit())
         self.add_button = QPushButton("Add store…", self)
         self.add_button.setObjectName("addStore")
@@ -95,10 +98,11 @@ class StoresView(QWidget):
 
     def set_overviews(self, overviews: list[StoreOverview]) -> None:
         chosen = {store.name for store in self.selected()}
-        self.model.set_overviews(overviews)
+        same_stores = self.model.names() == [overview.store.name for overview in overviews]
+        self.model.set_overviews(overviews)  # the same stores change in place and keep their selection
         self.stack.setCurrentIndex(1 if overviews else 0)
         for row, name in enumerate(self.model.names()):
-            if name in chosen:
+            if name in chosen and not same_stores:
                 self.table.selectRow(row)
         self._selection_changed()
 
