@@ -17,6 +17,7 @@ from ...core.catalog import JobRecord
 from ...core.jobs import Job, JobState
 from ...core.mutex import MutexStatus
 from ...core.units import human_bytes, human_duration, human_rate, human_time
+from ..change_pacer import ChangePacer
 from ..icons import state_icon
 from ..messages import job_error_text
 from .table_model import ColumnsTableModel
@@ -49,6 +50,8 @@ class JobsModel(ColumnsTableModel):
         self._rows: list[_Row] = []
         self._live: dict[str, int] = {}  # job id -> row, for live jobs
         self._statuses: dict[str, MutexStatus] = {}
+        self._shown: dict[str, tuple] = {}  # job id -> (state, cancel requested) its row last showed
+        self._pacer = ChangePacer(self._repaint, self)
 
     # -- feeding ----------------------------------------------------------------------------
 
@@ -61,9 +64,25 @@ class JobsModel(ColumnsTableModel):
         self._reindex()
 
     def job_changed(self, job_id: str) -> None:
+        """A live job moved: a new state shows in the next pass of the event loop, progress at a steady pace."""
         row = self._live.get(job_id)
-        if row is not None:
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        if row is None:
+            return
+        job = self._rows[row].job
+        shown = (job.state, job.cancel_requested)
+        if self._shown.get(job_id) != shown:
+            self._shown[job_id] = shown
+            self._pacer.soon(job_id)
+        else:
+            self._pacer.paced(job_id)
+
+    def _repaint(self, job_ids: set[str]) -> None:
+        """Repaint the cells a live job's changes reach (its store, operation and queued time never change)."""
+        for job_id in job_ids:
+            row = self._live.get(job_id)
+            if row is not None:
+                self.dataChanged.emit(self.index(row, STATE), self.index(row, ETA))
+                self.dataChanged.emit(self.index(row, DETAILS), self.index(row, CANCEL))
 
     def set_history(self, records: list[JobRecord]) -> None:
         """Replace the history rows (jobs of other sessions and processes) with ``records``."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from ...core.health import StoreHealth
 from ...core.stores import shown_location
 from ...core.store_overview import StoreOverview
 from ...core.jobs import Job, JobState
 from ...core.units import human_age, human_bytes, human_time
+from ..change_pacer import ChangePacer
 from ..icons import state_icon
 from .table_model import ColumnsTableModel
 
@@ -35,13 +36,21 @@ class StoresModel(ColumnsTableModel):
         self._next: dict[str, tuple[str, datetime]] = {}  # store -> (plan, when)
         self._health: dict[str, StoreHealth] = {}
         self._live: dict[str, Job] = {}  # store -> this console's newest backup job while it is active
-        self._shown: dict[str, tuple | None] = {}  # store -> (state, words) its live cell last showed
-        self._changed_stores: set[str] = set()  # live cells changed since the last announcement
+        self._shown: dict[str, tuple | None] = {}  # store -> (state, cancelling, words) its live cell last showed
+        self._pacer = ChangePacer(self._repaint, self)
 
     def set_overviews(self, overviews: list[StoreOverview]) -> None:
-        self.beginResetModel()
+        """The same stores again (after a job) change in place, row by row: a reset would lose the selection
+        and measure and repaint the whole table."""
+        if [row.store.name for row in overviews] != self.names():
+            self.beginResetModel()
+            self._rows = list(overviews)
+            self.endResetModel()
+            return
+        changed = [number for number, (old, new) in enumerate(zip(self._rows, overviews)) if old != new]
         self._rows = list(overviews)
-        self.endResetModel()
+        if changed:  # one announcement: each measures the columns again
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(COLUMNS) - 1))
 
     def set_next_runs(self, next_runs: dict[str, tuple[str, datetime]]) -> None:
         """Each store's soonest scheduled run, from the plans."""
@@ -51,7 +60,10 @@ class StoresModel(ColumnsTableModel):
                 self.dataChanged.emit(self.index(0, NEXT), self.index(len(self._rows) - 1, NEXT))
 
     def set_health(self, health: list[StoreHealth]) -> None:
-        self._health = {row.store: row for row in health}
+        health_by_store = {row.store: row for row in health}
+        if health_by_store == self._health:
+            return
+        self._health = health_by_store
         if self._rows:
             self.dataChanged.emit(self.index(0, HEALTH), self.index(len(self._rows) - 1, HEALTH))
 
@@ -65,22 +77,22 @@ class StoresModel(ColumnsTableModel):
             shown = None
         else:
             self._live[job.store_name] = job
-            shown = (job.state, live_state(job))
-        # Progress reports come ten times a second per job; the cell changes at most once per percent.
-        # Each change re-measures every column (they fit their contents): 4-8 ms of the window's time,
-        # so the changes of one pass of the event loop (four jobs started at once) go out as one.
-        if job.store_name in self._shown and self._shown[job.store_name] == shown:
+            shown = (job.state, job.cancel_requested, live_state(job))
+        # Progress reports come ten times a second per job; the cell's words change at most once per percent,
+        # and a new percent may wait for the next paced batch (change_pacer.py); a new state shows at once.
+        before = self._shown.get(job.store_name, ())
+        if job.store_name in self._shown and before == shown:
             return
         self._shown[job.store_name] = shown
-        if not self._changed_stores:
-            QTimer.singleShot(0, self._announce_changes)
-        self._changed_stores.add(job.store_name)
+        if before and shown and before[:2] == shown[:2]:  # the same state: only its percent moved
+            self._pacer.paced(job.store_name)
+        else:
+            self._pacer.soon(job.store_name)
 
-    def _announce_changes(self) -> None:
-        rows = [number for number, row in enumerate(self._rows) if row.store.name in self._changed_stores]
-        self._changed_stores.clear()
-        if rows:
-            self.dataChanged.emit(self.index(min(rows), RESULT), self.index(max(rows), RESULT))
+    def _repaint(self, store_names: set[str]) -> None:
+        for number, row in enumerate(self._rows):
+            if row.store.name in store_names:
+                self.dataChanged.emit(self.index(number, RESULT), self.index(number, RESULT))
 
     def overview_at(self, row: int) -> StoreOverview | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
