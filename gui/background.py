@@ -28,11 +28,13 @@ class _Call(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self.function()
-        except Exception as error:
-            self.relay.done.emit(None, error_text(error))
-            return
-        self.relay.done.emit(result, None)
+            result, error = self.function(), None
+        except Exception as failure:
+            result, error = None, error_text(failure)
+        try:
+            self.relay.done.emit(result, error)
+        except RuntimeError:
+            pass  # the window that asked has closed (its relay went with it): nobody wants the answer
 
 
 class BackgroundCall(QObject):
@@ -58,3 +60,7 @@ class BackgroundCall(QObject):
 
         relay.done.connect(deliver)
         QThreadPool.globalInstance().start(_Call(function, relay))
+
+    def supersede(self) -> None:
+        """Forget the call still running, if any: its answer is no longer wanted (a newer one was read)."""
+        self._generation += 1
