@@ -24,7 +24,6 @@ class FittingColumns(QObject):
         super().__init__(view)
         self.view, self.stretch, self.optional, self.room = view, stretch, optional, room
         self._header = view.horizontalHeader() if hasattr(view, "horizontalHeader") else view.header()
-        self._widths: dict[int, int] = {}
         view.viewport().installEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt naming)
@@ -42,16 +41,13 @@ class FittingColumns(QObject):
     def fit(self, width: int) -> None:
         header = self._header
         room = self.room() if callable(self.room) else self.room
-        for column in self.optional:  # show all, remembering their widths, then hide until they fit
-            if header.isSectionHidden(column):
+        for column in self.optional:  # show all (each at the width it had, or was fitted to, while hidden),
+            if header.isSectionHidden(column):  # then hide until they fit
                 header.setSectionHidden(column, False)
-                if column in self._widths:
-                    header.resizeSection(column, self._widths[column])
         fixed = sum(header.sectionSize(column) for column in range(header.count())
                     if column != self.stretch and not header.isSectionHidden(column))
         for column in self.optional:
             if fixed + room <= width:
                 break
-            self._widths[column] = header.sectionSize(column)
             fixed -= header.sectionSize(column)
             header.setSectionHidden(column, True)

@@ -191,3 +191,27 @@ def test_a_background_answer_for_a_closed_window_is_dropped_without_an_error(qap
     QCoreApplication.processEvents()
     assert answers == []
     assert "Error calling Python override" not in capfd.readouterr().err
+
+
+def test_a_column_hidden_in_a_narrow_window_comes_back_as_wide_as_its_new_contents(console, qtbot, tmp_path):
+    from datetime import datetime
+
+    from strongroom.gui.models.stores_model import NEXT
+
+    engine = console.engine
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": "1"})))
+    console.refresh_stores()
+    table = console.stores_view.table
+    header = table.horizontalHeader()
+    model = console.stores_view.model
+    console.show()
+    console.resize(1600, 1000)
+    model.set_next_runs({"docs": ("a plan with a long name that runs every hour", datetime(2026, 12, 3))})
+    qtbot.waitUntil(lambda: not header.isSectionHidden(NEXT), timeout=5000)
+    console.resize(900, 600)  # no room for it: it steps aside
+    qtbot.waitUntil(lambda: header.isSectionHidden(NEXT), timeout=5000)
+    model.set_next_runs({"docs": ("a plan with a longer name, which runs every hour of every day", datetime(2026, 12, 3))})
+    console.resize(1600, 1000)
+    qtbot.waitUntil(lambda: not header.isSectionHidden(NEXT), timeout=5000)
+    needed = table.fontMetrics().horizontalAdvance(table.model().index(0, NEXT).data())
+    assert header.sectionSize(NEXT) >= needed, "it came back at the width of what it held before"
