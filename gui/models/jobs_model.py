@@ -30,6 +30,7 @@ FRACTION_ROLE = Qt.ItemDataRole.UserRole + 2  # float 0..1, or None when unknown
 CANCELLABLE_ROLE = Qt.ItemDataRole.UserRole + 3
 
 ACTIVE = (JobState.QUEUED, JobState.WAITING, JobState.RUNNING)
+LIVE_COLUMNS = (STATE, PROGRESS, FILES, DATA, SPEED, ETA, DETAILS, CANCEL)  # what a live job's changes reach
 
 
 @dataclass
@@ -77,12 +78,17 @@ class JobsModel(ColumnsTableModel):
             self._pacer.paced(job_id)
 
     def _repaint(self, job_ids: set[str]) -> None:
-        """Repaint the cells a live job's changes reach (its store, operation and queued time never change)."""
+        """Repaint the cells a live job's changes reach (its store, operation and queued time never change).
+
+        One announcement per cell: Qt repaints the whole table for a range of cells (8-11 ms on a
+        busy machine), and only the cell itself for one.
+        """
         for job_id in job_ids:
             row = self._live.get(job_id)
             if row is not None:
-                self.dataChanged.emit(self.index(row, STATE), self.index(row, ETA))
-                self.dataChanged.emit(self.index(row, DETAILS), self.index(row, CANCEL))
+                for column in LIVE_COLUMNS:
+                    cell = self.index(row, column)
+                    self.dataChanged.emit(cell, cell)
 
     def set_history(self, records: list[JobRecord]) -> None:
         """Replace the history rows (jobs of other sessions and processes) with ``records``."""
