@@ -96,7 +96,8 @@ class MainWindow(QMainWindow):
         self.manager.counts_changed.connect(self._counts_changed)
         self.manager.all_finished.connect(self._all_finished)
         self.watcher.statuses_changed.connect(self.lock_panel.show_statuses)
-        self.watcher.statuses_changed.connect(lambda _statuses: self.splitter.fit())  # waiters come and go
+        # waiters come and go; while jobs run the lock panel only grows (it shrinks when they have ended)
+        self.watcher.statuses_changed.connect(lambda _statuses: self.splitter.fit(shrink=not self.manager.busy))
         self.watcher.statuses_changed.connect(self.jobs_view.model.set_lock_statuses)
         self.watcher.failed.connect(self.lock_panel.show_problem)
         self.lock_panel.lock_broken.connect(self._lock_broken)
@@ -350,6 +351,9 @@ class MainWindow(QMainWindow):
 
     def _counts_changed(self, running: int, waiting: int) -> None:
         busy = running + waiting
+        # Room for every active job's line in the lock panel from the start: one resize, not one per waiter
+        self.splitter.expected_waiters = busy
+        self.splitter.fit(shrink=busy == 0)
         self.counts_label.setText(f"{running} running · {waiting} waiting" if busy else "Idle")
         self.cancel_all_action.setEnabled(busy > 0)
         if self.tray is not None:
@@ -398,6 +402,7 @@ class MainWindow(QMainWindow):
 
     def _all_finished(self) -> None:
         self.refresh_history()
+        self.splitter.fit()
         if self._closing:
             self.close()
 

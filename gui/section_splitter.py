@@ -26,6 +26,7 @@ class SectionSplitter(QSplitter):
             self.addWidget(widget)
         self.setChildrenCollapsible(False)
         self.user_sized = False
+        self.expected_waiters = 0  # lock-panel lines to keep room for: the console's active jobs
         self._fitted_for: tuple | None = None
         self.splitterMoved.connect(self._moved)
 
@@ -46,6 +47,7 @@ class SectionSplitter(QSplitter):
         while iterator.value() is not None:
             lines += 1
             iterator += 1
+        lines = max(lines, self.lock_tree.topLevelItemCount() + self.expected_waiters)
         line = self.lock_tree.sizeHintForRow(0) if self.lock_tree.topLevelItemCount() else row
         locks = self.lock_tree.header().height() + min(10, max(3, lines)) * max(line, 18) + \
             self._overhead(2, self.lock_tree)
@@ -56,11 +58,20 @@ class SectionSplitter(QSplitter):
         section = self.widget(index)
         return max(0, section.sizeHint().height() - view.sizeHint().height()) + 2 * view.frameWidth() + 4
 
-    def fit(self, force: bool = False) -> None:
+    def fit(self, force: bool = False, shrink: bool = True) -> None:
+        """Size the sections for what they hold; with ``shrink`` False (while jobs run) a section only grows.
+
+        Waiters come and go as jobs take their mutexes; each resize repainted the jobs table and
+        the lock panel whole (15-20 ms on a busy machine) and made the window jump.
+        """
         if self.user_sized and not force:
             return
         total = self.height()
         stores, locks = self.wanted()
+        if not shrink and not force and self._fitted_for is not None and total == self._fitted_for[0]:
+            current_stores, _jobs, current_locks = self.sizes()
+            if stores <= current_stores and locks <= current_locks:
+                return
         key = (total, stores, locks)
         if key == self._fitted_for and not force:
             return
