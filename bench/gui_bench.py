@@ -143,6 +143,19 @@ def measure_stalls(window, app, start_jobs, done, timeout_s: float) -> tuple:
             probe.p99_ms())
 
 
+def close(window) -> None:
+    """Close ``window`` once its jobs have ended, and wait for its background reads (they open the catalog,
+    which would otherwise be written while its folder is removed)."""
+    from PySide6.QtCore import QThreadPool
+
+    deadline = time.monotonic() + 60
+    while window.manager.busy and time.monotonic() < deadline:
+        settle(0.1)
+    window.close()
+    window.watcher.stop()
+    QThreadPool.globalInstance().waitForDone(30_000)
+
+
 def settle(seconds: float) -> None:
     """Run the event loop for ``seconds``."""
     from PySide6.QtCore import QEventLoop, QTimer
@@ -170,6 +183,7 @@ def stall(data: Path, folder_mib: int, rounds: int) -> dict[str, tuple]:
 def stall_round(app, stores: dict[str, tuple[str, Path]], processes_first: bool) -> dict[str, tuple]:
     from strongroom.core.engine import Engine
     from strongroom.core.paths import resolve_paths
+    from strongroom.gui.app import freeze_lasting_objects
     from strongroom.gui.main_window import MainWindow
 
     with tempfile.TemporaryDirectory(prefix="strongroom-gui-bench-") as scratch:
@@ -179,6 +193,7 @@ def stall_round(app, stores: dict[str, tuple[str, Path]], processes_first: bool)
         window = MainWindow(engine, tray=False)
         window.show()
         settle(1.5)  # the first show lays out and paints everything once (20-45 ms): not an idle window's cost
+        freeze_lasting_objects()  # as strongroom-gui does once its window is shown
         results = {}
         results["idle, 3 s"] = measure_stalls(window, app, lambda: None, lambda: False, 3.0)
         # As the console runs them (each job in a process of its own), and as it did before: in its threads;
@@ -198,8 +213,7 @@ def stall_round(app, stores: dict[str, tuple[str, Path]], processes_first: bool)
             if failed:
                 raise SystemExit(f"benchmark jobs failed: {[(job.store_name, job.error) for job in failed]}")
             results[load] += (sum(job.progress.bytes_done for job in jobs),)
-        window.close()
-        window.watcher.stop()
+        close(window)
     return results
 
 
@@ -248,8 +262,7 @@ def panel_latency(rounds: int) -> tuple[list[float], list[float]]:
             process.wait(30)  # the mutex is free once the process has ended
             freed = time.perf_counter()
             cleared.append(run_until(lambda: holder_text() == "") - freed)
-        window.close()
-        window.watcher.stop()
+        close(window)
     del app
     return shown, cleared
 
@@ -273,8 +286,7 @@ def cancel(data: Path, mib: int, rounds: int) -> dict:
             return cancel_reaction(app, window, data, mib, rounds)
         finally:
             window.cancel_all()
-            window.close()
-            window.watcher.stop()
+            close(window)
 
 
 def main() -> int:
