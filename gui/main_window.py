@@ -7,8 +7,6 @@ first, cancels them, and closes once every job has cleaned up.
 
 from __future__ import annotations
 
-from functools import partial
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QSystemTrayIcon, QTabWidget,
@@ -18,10 +16,7 @@ from ..core.engine import Engine
 from ..core.stores import shown_location
 from ..core.jobs import BackupOptions, Job
 from ..core.restore import RestoreOptions
-from ..core.health import store_health
-from ..core.store_overview import store_overviews
 from .about import show_about
-from .background import BackgroundCall
 from .icons import app_icon, warm_state_icons
 from .job_details import JobDetailsDialog
 from .job_manager import JobManager
@@ -35,6 +30,7 @@ from .sets_dialog import SetsDialog
 from .settings_dialog import SettingsDialog
 from .store_dialog import StoreDialog
 from .section_splitter import SectionSplitter
+from .stores_reader import StoresReader
 from .stores_view import StoresView
 from .tray import Tray
 from .verify_dialog import VerifyDialog
@@ -65,7 +61,9 @@ class MainWindow(QMainWindow):
         self._shown_once = False
 
         self.stores_view = StoresView(self)
-        self._stores_reader = BackgroundCall(self)
+        self.stores_reader = StoresReader(engine.catalog, self)
+        self.stores_reader.read.connect(self._show_stores)
+        self.stores_reader.failed.connect(lambda text: show_error(self, "Cannot read the stores", text))
         self.plans_view = PlansView(self)
         self.plans = PlanActions(engine, self.plans_view, self.stores_view, self.manager, self)
         self.jobs_view = JobsView(self)
@@ -143,25 +141,13 @@ class MainWindow(QMainWindow):
 
     def refresh_stores(self) -> None:
         """Read the stores' overviews and health now: after the administrator's own change."""
-        self._stores_reader.supersede()
-        try:
-            self._show_stores(_read_stores(self.engine.catalog))
-        except EXPECTED as error:
-            show_error(self, "Cannot read the stores", error)
+        self.stores_reader.read_now()
 
     def refresh_stores_soon(self) -> None:
-        """The same, read off the window's thread: after a job, whose end must not stall the window (the
-        catalog's sets and history took 10-25 ms to read on a busy machine)."""
-        self._stores_reader.run(partial(_read_stores, self.engine.catalog), self._stores_read)
+        """The same, read off the window's thread: after a job, whose end must not stall the window."""
+        self.stores_reader.read_soon()
 
-    def _stores_read(self, read: tuple | None, error: str | None) -> None:
-        if error is not None:
-            show_error(self, "Cannot read the stores", error)
-        else:
-            self._show_stores(read)
-
-    def _show_stores(self, read: tuple) -> None:
-        overviews, health = read
+    def _show_stores(self, overviews: list, health: list) -> None:
         self.stores_view.set_overviews(overviews)
         self.stores_view.model.set_health(health)
         self.splitter.fit()
@@ -417,8 +403,3 @@ class MainWindow(QMainWindow):
         if not self._shown_once:
             self._shown_once = True
             self.shown.emit()
-
-
-def _read_stores(catalog) -> tuple[list, list]:
-    """What the Stores table shows: each store's overview and its health."""
-    return store_overviews(catalog), store_health(catalog)

@@ -109,19 +109,19 @@ def test_a_jobs_row_shows_a_new_state_at_once_and_progress_in_paced_batches(engi
 
 
 def test_a_jobs_end_reads_the_stores_off_the_windows_thread(console, qtbot, tmp_path, monkeypatch):
-    import strongroom.gui.main_window as main_window
+    import strongroom.gui.stores_reader as stores_reader
 
     engine = console.engine
     engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": "1"})))
     console.refresh_stores()
     readers: list[str] = []
-    real = main_window._read_stores
+    real = stores_reader.read_stores
 
     def recording(catalog):
         readers.append(threading.current_thread().name)
         return real(catalog)
 
-    monkeypatch.setattr(main_window, "_read_stores", recording)
+    monkeypatch.setattr(stores_reader, "read_stores", recording)
     [job] = console.start_backups([("docs", engine.default_backup_options())])
     wait_for_jobs(qtbot, [job])
     qtbot.waitUntil(lambda: console.stores_view.model.overview_at(0).latest_set is not None, timeout=10_000)
