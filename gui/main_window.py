@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         self.jobs_view.cancel_requested.connect(self.manager.cancel)
         self.jobs_view.details_requested.connect(self.show_job_details)
         self.jobs_view.refresh_requested.connect(self.refresh_history)
-        self.manager.job_added.connect(self.jobs_view.model.add_job)
+        self.manager.jobs_added.connect(self.jobs_view.model.add_jobs)
         self.manager.job_changed.connect(self.jobs_view.model.job_changed)
         self.manager.job_added.connect(self.stores_view.model.job_changed)  # the Last attempt column follows jobs live
         self.manager.job_changed.connect(self._store_job_changed)

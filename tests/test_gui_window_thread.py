@@ -80,7 +80,7 @@ def test_a_jobs_row_shows_a_new_state_at_once_and_progress_in_paced_batches(engi
     engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": "1"})))
     model = JobsModel()
     job = engine.backup_job("docs")
-    model.add_job(job)
+    model.add_jobs([job])
     changed: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda first, last, *_: changed.append((first.column(), last.column())))
     cells = [(column, column) for column in LIVE_COLUMNS]  # one announcement per cell: a range repaints all
@@ -167,6 +167,22 @@ def test_jobs_started_together_show_at_once_and_reach_their_workers_one_after_an
     second, third = started[jobs[1].id], started[jobs[2].id]
     # a timer may fire a little early, a thread begin a little late: the spacing is checked from the start
     assert second - asked >= STAGGER_MS / 1000 * 0.9 and third - asked >= 2 * STAGGER_MS / 1000 * 0.9
+
+
+def test_jobs_started_together_reach_the_table_and_the_window_counts_in_one_update(console, qtbot, tmp_path):
+    engine = console.engine
+    names = ("docs", "mail", "web", "wiki")
+    for name in names:
+        engine.add_store(name, "folder", str(make_tree(tmp_path / name, {"a": "1"})))
+    model = console.jobs_view.model
+    insertions, counts = [], []
+    model.rowsInserted.connect(lambda _parent, first, last: insertions.append((first, last)))
+    console.manager.counts_changed.connect(lambda running, waiting: counts.append((running, waiting)))
+    jobs = console.start_backups([(name, engine.default_backup_options()) for name in names])
+    # once per job, four backups fitted the columns and the window's sections four times in one pass
+    assert insertions == [(0, 3)] and counts == [(0, 4)]
+    assert [model.data(model.index(row, 0)) for row in range(4)] == list(reversed(names))  # newest on top
+    wait_for_jobs(qtbot, jobs)
 
 
 def test_every_state_badge_is_drawn_before_a_job_needs_it(qapp, qtbot):

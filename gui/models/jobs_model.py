@@ -56,11 +56,15 @@ class JobsModel(ColumnsTableModel):
 
     # -- feeding ----------------------------------------------------------------------------
 
-    def add_job(self, job: Job) -> None:
-        """A new job of this session goes on top (replacing its history row if there is one)."""
-        self._drop_history(job.id)
-        self.beginInsertRows(QModelIndex(), 0, 0)
-        self._rows.insert(0, _Row(job=job))
+    def add_jobs(self, jobs: list[Job]) -> None:
+        """New jobs of this session go on top, the newest first as if added one by one (replacing their history
+        rows if there are any), in one insertion: the columns are fitted once for all of them."""
+        if not jobs:
+            return
+        for job in jobs:
+            self._drop_history(job.id)
+        self.beginInsertRows(QModelIndex(), 0, len(jobs) - 1)
+        self._rows[:0] = [_Row(job=job) for job in reversed(jobs)]
         self.endInsertRows()
         self._reindex()
 
