@@ -17,6 +17,7 @@ from pathlib import Path
 
 import platformdirs
 
+from .invalid_value import InvalidValue
 from .mutex.lockdir import SCOPES, LockDirectory, Scope
 
 APP = "strongroom"
@@ -67,7 +68,7 @@ def resolve_paths(home: str | os.PathLike[str] | None = None, *, lock_dir: str |
     home = home or environ.get("STRONGROOM_HOME") or None
     scope = lock_scope or environ.get("STRONGROOM_LOCK_SCOPE") or "user"
     if scope not in SCOPES:
-        raise ValueError(f"unknown lock scope {scope!r}; use one of: {', '.join(SCOPES)}")
+        raise InvalidValue(f"unknown lock scope {scope!r}; use one of: {', '.join(SCOPES)}")
     lock_dir = lock_dir or environ.get("STRONGROOM_LOCK_DIR") or None
     if home is not None:
         base = Path(home).expanduser().absolute()

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from .invalid_value import InvalidValue
 from .mutex.lockdir import SCOPES
 from .notify.config import NotifyError, NotifySettings
 from .regular_files import read_regular
@@ -21,7 +22,7 @@ from .regular_files import read_regular
 MAX_SETTINGS_BYTES = 64 * 1024
 
 
-class SettingsError(ValueError):
+class SettingsError(InvalidValue):
     """Settings that cannot be used; the message names the file or the value."""
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 
+from .invalid_value import InvalidValue
+
 TYPE_NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
-class StoreTypeError(ValueError):
+class StoreTypeError(InvalidValue):
     """A store type name that is malformed or not registered."""
 
 

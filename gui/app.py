@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from logging.handlers import RotatingFileHandler
 
 from .. import core
+from ..core.invalid_value import InvalidValue
 from ..core.paths import StrongroomPaths, resolve_paths
 from ..core.settings import load_settings
 
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_self_test(args)
     try:
         paths = console_paths(args)
-    except ValueError as error:
+    except InvalidValue as error:
         print(f"strongroom-gui: {error}", file=sys.stderr)
         return 2
     _log_to_file(paths)
@@ -118,9 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from ..core.engine import Engine
+    from ..core.expected_errors import EXPECTED_ERRORS
     from .icons import app_icon
     from .main_window import MainWindow
-    from .messages import EXPECTED, error_text
+    from .messages import error_text
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Strongroom")
@@ -129,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     try:
         engine = Engine(paths)
-    except EXPECTED as error:
+    except EXPECTED_ERRORS as error:
         from PySide6.QtWidgets import QMessageBox
 
         QMessageBox.critical(None, "Strongroom cannot start", error_text(error))

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QSystemTrayIcon, 
                                QVBoxLayout, QWidget)
 
 from ..core.engine import Engine
+from ..core.expected_errors import EXPECTED_ERRORS
 from ..core.stores import shown_location
 from ..core.jobs import BackupOptions, Job
 from ..core.restore import RestoreOptions
@@ -23,7 +24,7 @@ from .job_manager import JobManager
 from .jobs_view import JobsView
 from .lock_panel import LockPanel
 from .lock_watcher import LockWatcher
-from .messages import EXPECTED, ask, job_error_text, show_error
+from .messages import ask, job_error_text, show_error
 from .plan_actions import PlanActions
 from .plans_view import PlansView
 from .sets_dialog import SetsDialog
@@ -155,7 +156,7 @@ class MainWindow(QMainWindow):
     def refresh_history(self) -> None:
         try:
             self.jobs_view.model.set_history(self.engine.catalog.list_jobs())
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             show_error(self, "Cannot read the job history", error)
 
     def add_store(self) -> None:
@@ -177,7 +178,7 @@ class MainWindow(QMainWindow):
             return
         try:
             self.engine.catalog.remove_store(store.name)
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             show_error(self, "The store was not removed", error)
         self.refresh_stores()
 
@@ -237,7 +238,7 @@ class MainWindow(QMainWindow):
     def open_verify_dialog(self) -> VerifyDialog | None:
         try:
             sets = self.engine.catalog.list_sets()
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             show_error(self, "Cannot list the backup sets", error)
             return None
         dialog = VerifyDialog(sets, self)
@@ -269,7 +270,7 @@ class MainWindow(QMainWindow):
         job = self.manager.jobs.get(job_id)
         try:
             record = job.record if job is not None else self.engine.catalog.get_job(job_id)
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             show_error(self, "Cannot read the job", error)
             return None
         dialog = JobDetailsDialog(record, job, self)
@@ -286,7 +287,7 @@ class MainWindow(QMainWindow):
     def _start(self, make_jobs, title: str) -> list[Job]:
         try:
             jobs = make_jobs()
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             show_error(self, title, error)
             return []
         return self.manager.start_all(jobs)

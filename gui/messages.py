@@ -7,18 +7,10 @@ import logging
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ..core.archive import ArchiveError
-from ..core.catalog import CatalogError
-from ..core.mutex import LockDirectoryError, MutexError
+from ..core.expected_errors import EXPECTED_ERRORS, os_error_text
 from ..core.remedies import Fix, Remedy, explained, with_words
-from ..core.settings import SettingsError
-from ..core.store_types import StoreTypeError
-from ..core.stores import StoreError
 
 log = logging.getLogger(__name__)
-
-EXPECTED = (ArchiveError, CatalogError, StoreError, StoreTypeError, MutexError, LockDirectoryError, SettingsError,
-            ValueError)
 
 
 def console_words(fix: Fix) -> str:
@@ -45,10 +37,10 @@ def job_error_text(job) -> str | None:
 
 def error_text(error: BaseException) -> str:
     """The message an administrator sees for ``error``."""
-    if isinstance(error, EXPECTED):
+    if isinstance(error, EXPECTED_ERRORS):
         return explained(error, console_words)
     if isinstance(error, OSError):
-        return f"{error.filename or 'a file'}: {error.strerror or error}"
+        return os_error_text(error)
     log.error("unexpected error", exc_info=error)
     return f"unexpected error: {error!r} — please report this; the details are in the console's log"
 

@@ -13,13 +13,14 @@ from datetime import datetime, timezone
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ..core.engine import Engine
+from ..core.expected_errors import EXPECTED_ERRORS
 from ..core.plans.overview import next_run_by_store, plan_overviews
 from ..core.plans.plan import Plan
 from ..core.plans.plan_book import PlanBook, Trigger
 from ..core.plans.plan_run import PlanRunner
 from .hosted_schedule import HostedSchedule
 from .job_manager import JobManager
-from .messages import EXPECTED, ask, show_error
+from .messages import ask, show_error
 from .plan_dialog import PlanDialog
 from .plans_view import PlansView
 from .stores_view import StoresView
@@ -61,7 +62,7 @@ class PlanActions(QObject):
     def refresh(self) -> None:
         try:
             overviews, problems = plan_overviews(self.book, datetime.now(timezone.utc))
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             self.view.set_charge(f"The plans cannot be read: {error}")
             return
         self.view.set_overviews(overviews, problems)
@@ -82,7 +83,7 @@ class PlanActions(QObject):
     def set_enabled(self, plan: Plan, enabled: bool) -> None:
         try:
             self.book.set_enabled(plan.name, enabled)
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             show_error(self.window, "The plan was not changed", error)
         self._saved()
 
@@ -93,7 +94,7 @@ class PlanActions(QObject):
             return
         try:
             self.book.remove(plan.name)
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             show_error(self.window, "The plan was not removed", error)
         self._saved()
 

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
                                QListWidget, QListWidgetItem, QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from ..core.engine import Engine
+from ..core.expected_errors import EXPECTED_ERRORS
 from ..core.stores import shown_location
 from ..core.plans.plan import DEFAULT_FULL_EVERY, Plan
 from ..core.plans.plan_book import PlanBook
-from .messages import EXPECTED, error_text
+from .messages import error_text
 from .schedule_editor import ScheduleEditor
 from .wizards.target_picker import FolderChoice
 
@@ -134,7 +135,7 @@ class PlanDialog(QDialog):
             return
         try:
             self.saved = self.book.replace(self.plan()) if self.editing else self.book.add(self.plan())
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             self._show(error_text(error))
             return
         super().accept()

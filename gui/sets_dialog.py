@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFo
 
 from ..core.catalog import SetRecord
 from ..core.engine import Engine
+from ..core.expected_errors import EXPECTED_ERRORS
 from ..core.plans.plan_book import PlanBook
 from ..core.retention.policy import RULES, RetentionError, RetentionPolicy
 from ..core.retention.prune import holding_prune_mutex
@@ -23,7 +24,7 @@ from ..core.retention.removal import remove_sets
 from ..core.retention.select import choose, dependents
 from ..core.units import counted, human_bytes, human_time
 from .icons import state_icon
-from .messages import EXPECTED, ask, error_text
+from .messages import ask, error_text
 
 COLUMNS = ("Created", "Kind", "Stored", "Files", "Stands on", "State", "Made by", "The policy would")
 CREATED, KIND, STORED, FILES, PARENT, STATE, MADE_BY, WOULD = range(len(COLUMNS))
@@ -161,7 +162,7 @@ class SetsDialog(QDialog):
         try:
             with holding_prune_mutex(self.engine, "sets delete", timeout=5):
                 freed, busy = remove_sets(self.engine.catalog, [record, *below])
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             self.message.setText(error_text(error))
             return
         self.message.setText(f"Deleted {counted(1 + len(below) - len(busy), 'set')}; {human_bytes(freed)} freed."
@@ -198,7 +199,7 @@ class SetsDialog(QDialog):
     def save_policy(self) -> None:
         try:
             self.engine.set_store_retention(self.store, self.policy())
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             self.message.setText(error_text(error))
             return
         self.message.setText(f"Saved: {self.policy().describe()} for the sets of {self.store} made by hand. "
@@ -208,7 +209,7 @@ class SetsDialog(QDialog):
     def _show_saved_policy(self) -> None:
         try:
             saved = self.engine.store_retention(self.store)
-        except EXPECTED:
+        except EXPECTED_ERRORS:
             return
         self.within.setText(saved.keep_within or "")
         for rule, spin in self.keep.items():

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 from ..core.catalog import Store
 from ..core.engine import Engine
-from ..core.stores import StoreError, driver_for, driver_names
-from .messages import EXPECTED, error_text
+from ..core.expected_errors import EXPECTED_ERRORS
+from ..core.stores import driver_for, driver_names
+from .messages import error_text
 
 
 class ServerFields(QWidget):
@@ -202,7 +203,7 @@ class StoreDialog(QDialog):
                 self.result_store = self.engine.update_store(name, path)
             else:
                 self.result_store = self.engine.add_store(name, self.store_type, path)
-        except EXPECTED + (OSError, StoreError) as error:
+        except EXPECTED_ERRORS + (OSError,) as error:
             self.error.setText(error_text(error))
             self.error.show()
             self._fit()

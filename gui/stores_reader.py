@@ -13,10 +13,11 @@ from functools import partial
 from PySide6.QtCore import QObject, Signal
 
 from ..core.catalog import Catalog
+from ..core.expected_errors import EXPECTED_ERRORS
 from ..core.health import store_health
 from ..core.store_overview import store_overviews
 from .background import BackgroundCall
-from .messages import EXPECTED, error_text
+from .messages import error_text
 
 
 class StoresReader(QObject):
@@ -32,7 +33,7 @@ class StoresReader(QObject):
         self._background.supersede()
         try:
             self.read.emit(*read_stores(self.catalog))
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             self.failed.emit(error_text(error))
 
     def read_soon(self) -> None:

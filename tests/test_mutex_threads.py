@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import pytest
 
+from strongroom.core.invalid_value import InvalidValue
 from strongroom.core.mutex import (
     AlreadyHeldError,
     MutexCancelled,
@@ -194,7 +195,7 @@ def test_asking_again_for_a_held_mutex_raises_instead_of_deadlocking(registry):
 
 def test_timeout_must_be_a_non_negative_number(registry):
     for bad in (-1, float("nan"), "5", True):
-        with pytest.raises(ValueError):
+        with pytest.raises(InvalidValue):
             registry.acquire("folder", owner("a"), timeout=bad)
 
 
@@ -250,7 +251,7 @@ def test_listeners_hear_every_change_of_this_process(registry):
 @pytest.mark.parametrize("fields", [dict(operation="frobnicate"), dict(job_id=""), dict(store="s" * 300),
                                     dict(job_id=7)])
 def test_an_owner_that_would_make_an_unreadable_record_is_refused(fields):
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidValue):
         MutexOwner(**{"job_id": "j", "operation": "backup", "store": "s", **fields})
 
 

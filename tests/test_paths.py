@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+from strongroom.core.invalid_value import InvalidValue
 from strongroom.core.mutex import LockDirectory, LockDirectoryError, MutexOwner, MutexRegistry
 from strongroom.core.paths import resolve_paths
 
@@ -33,7 +34,7 @@ def test_lock_dir_and_scope_can_be_chosen(tmp_path):
     paths = resolve_paths(tmp_path, environ={"STRONGROOM_LOCK_DIR": str(tmp_path / "shared"),
                                              "STRONGROOM_LOCK_SCOPE": "machine"})
     assert paths.lock_dir == tmp_path / "shared" and paths.lock_scope == "machine"
-    with pytest.raises(ValueError, match="unknown lock scope"):
+    with pytest.raises(InvalidValue, match="unknown lock scope"):
         resolve_paths(tmp_path, lock_scope="galaxy", environ={})
 
 
@@ -63,5 +64,5 @@ def test_a_file_in_place_of_the_lock_directory_is_a_clear_error(tmp_path):
 
 
 def test_an_unknown_scope_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="unknown lock scope"):
+    with pytest.raises(InvalidValue, match="unknown lock scope"):
         LockDirectory(tmp_path, "planet")

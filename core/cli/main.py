@@ -55,12 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"strongroom {__version__}")
         return 0
     from ..agent.presence import AgentRunning
-    from ..archive import ArchiveError
-    from ..catalog import CatalogError
-    from ..mutex import LockDirectoryError, MutexError, MutexTimeout
+    from ..expected_errors import EXPECTED_ERRORS
+    from ..mutex import MutexTimeout
     from ..paths import resolve_paths
     from ..store_types import StoreTypeError
-    from ..stores import StoreError
 
     parser = build_parser()
     # Everything after the first "--" is a child command (`locks with TYPE -- COMMAND...`),
@@ -82,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MutexTimeout as error:
         print(f"strongroom: {error}", file=sys.stderr)
         return EXIT_MUTEX_TIMEOUT
-    except (MutexError, LockDirectoryError, CatalogError, StoreError, ArchiveError, ValueError) as error:
+    except EXPECTED_ERRORS as error:
         print(f"strongroom: {explained(error, cli_words)}", file=sys.stderr)
         return EXIT_FAILED
     except AgentRunning as error:

@@ -16,6 +16,7 @@ from ..archive import PRIVATE, SHARED_WITH_GROUP, ArchiveError, Entry, Expected,
 from ..archive.readback import read_back
 from ..archive.manifest import SetInfo
 from ..catalog import CatalogError, SetRecord, Store, now_text
+from ..invalid_value import InvalidValue
 from ..stores import driver_for
 from ..stores.excludes import Excluder, ExcludeRules
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
@@ -36,7 +37,7 @@ class BackupOptions:
 
     def __post_init__(self) -> None:
         if not 1 <= self.level <= 22:
-            raise ValueError(f"compression level {self.level} is out of range: use 1 (fastest) to 22 (smallest)")
+            raise InvalidValue(f"compression level {self.level} is out of range: use 1 (fastest) to 22 (smallest)")
 
 
 def _others_can_reach(folder: Path) -> bool:

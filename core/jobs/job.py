@@ -18,13 +18,11 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, ClassVar
 
-from ..archive import ArchiveError
 from ..catalog import CatalogError, JobRecord, now_text
+from ..expected_errors import EXPECTED_ERRORS, os_error_text
 from ..identity import this_process
-from ..mutex import Hold, MutexCancelled, MutexError, MutexOwner, mutex_name
+from ..mutex import Hold, MutexCancelled, MutexOwner, mutex_name
 from ..remedies import Fix, fix_of
-from ..store_types import StoreTypeError
-from ..stores import StoreError
 from .progress import Progress, ProgressMeter
 from .state import JobState, check_transition
 
@@ -34,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MUTEX_TIMEOUT = 3600.0
-EXPECTED_ERRORS = (ArchiveError, CatalogError, StoreError, StoreTypeError, MutexError)
 
 
 class JobCancelled(Exception):
@@ -203,7 +200,7 @@ class Job(ABC):
             final, self.error = JobState.FAILED, str(error)
             self.fix = fix_of(error)  # what to do, for each front end to word (core/remedies.py)
         except OSError as error:
-            final, self.error = JobState.FAILED, f"{error.filename or 'a file'}: {error.strerror or error}"
+            final, self.error = JobState.FAILED, os_error_text(error)
         except Exception as error:  # a bug: still end the job cleanly, with the details in the log
             log.exception("job %s failed unexpectedly", self.id)
             final, self.error = JobState.FAILED, f"unexpected error: {error!r} (please report this)"

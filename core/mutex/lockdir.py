@@ -21,6 +21,7 @@ import stat
 from pathlib import Path
 from typing import Literal
 
+from ..invalid_value import InvalidValue
 from ..store_types import check_type_name
 
 Scope = Literal["user", "machine"]
@@ -43,7 +44,7 @@ class LockDirectory:
 
     def __init__(self, path: os.PathLike[str] | str, scope: Scope = "user") -> None:
         if scope not in SCOPES:
-            raise ValueError(f"unknown lock scope {scope!r}; use one of {', '.join(SCOPES)}")
+            raise InvalidValue(f"unknown lock scope {scope!r}; use one of {', '.join(SCOPES)}")
         self.path = Path(path)
         self.scope: Scope = scope
         self.dir_mode = 0o700 if scope == "user" else 0o2770

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 import filelock
 
 from ..identity import Liveness, this_process
+from ..invalid_value import InvalidValue
 from .arrivals import ArrivalQueue, Waiter
 from .errors import AlreadyHeldError, MutexCancelled, MutexError, MutexTimeout, NotOwnerError
 from .heartbeat import HEARTBEAT
@@ -56,11 +57,11 @@ class MutexOwner:
 
     def __post_init__(self) -> None:
         if self.operation not in OPERATIONS:
-            raise ValueError(f"unknown operation {self.operation!r}; use one of: {', '.join(OPERATIONS)}")
+            raise InvalidValue(f"unknown operation {self.operation!r}; use one of: {', '.join(OPERATIONS)}")
         for name in ("job_id", "store"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
-                raise ValueError(f"{name} must be a non-empty string of at most {MAX_TEXT} characters, not {value!r}")
+                raise InvalidValue(f"{name} must be a non-empty string of at most {MAX_TEXT} characters, not {value!r}")
 
 
 class Hold:
@@ -162,7 +163,7 @@ class StoreTypeMutex:
         MutexError when the owner record cannot be written.
         """
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or math.isnan(timeout) or timeout < 0:
-            raise ValueError(f"timeout must be a number of seconds >= 0, not {timeout!r}")
+            raise InvalidValue(f"timeout must be a number of seconds >= 0, not {timeout!r}")
         cancelled = as_cancel_check(cancel)
         deadline = time.monotonic() + timeout
         me = threading.current_thread()

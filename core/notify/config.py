@@ -13,11 +13,13 @@ import stat
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ..invalid_value import InvalidValue
+
 SECURITIES = ("starttls", "tls", "none")
 MAX_PASSWORD_BYTES = 4096
 
 
-class NotifyError(ValueError):
+class NotifyError(InvalidValue):
     """Notification settings that cannot be used; the message names the field or the file."""
 
 

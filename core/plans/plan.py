@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 
 from ..catalog.records import STORE_NAME, CatalogError, check_store_name
+from ..invalid_value import InvalidValue
 from ..retention.policy import RetentionError, RetentionPolicy, parse_interval
 from .schedule import Schedule, ScheduleError, zone_named
 
@@ -20,7 +21,7 @@ MAX_HOOK_TIMEOUT = 24 * 3600.0
 MAX_PATTERNS = 1000
 
 
-class PlanError(ValueError):
+class PlanError(InvalidValue):
     """A plan that cannot be made as asked, or a stored plan that cannot be read."""
 
 

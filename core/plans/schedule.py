@@ -22,12 +22,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
+from ..invalid_value import InvalidValue
+
 MAX_MISSED_COUNT = 10_000  # counting missed slots stops here (a minutely plan off for a month)
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
-class ScheduleError(ValueError):
+class ScheduleError(InvalidValue):
     """A schedule that cannot be understood."""
 
 

@@ -28,6 +28,7 @@ from ..archive.entries import check_hard_link
 from ..archive.manifest_blocks import sort_key
 from ..archive.member_paths import check_member_path
 from ..archive.page_delta import DELTA_SUFFIX
+from ..invalid_value import InvalidValue
 from ..stores import StoreDriver, StoreError
 from .destination import DestinationTree
 
@@ -48,9 +49,9 @@ class RestoreOptions:
 
     def __post_init__(self) -> None:
         if self.overwrite not in OVERWRITE_POLICIES:
-            raise ValueError(f"unknown overwrite policy {self.overwrite!r}; use one of: {', '.join(OVERWRITE_POLICIES)}")
+            raise InvalidValue(f"unknown overwrite policy {self.overwrite!r}; use one of: {', '.join(OVERWRITE_POLICIES)}")
         if self.untrusted and self.to is None:
-            raise ValueError("a set from elsewhere is restored only into a folder given with --to")
+            raise InvalidValue("a set from elsewhere is restored only into a folder given with --to")
 
 
 _UNTRUSTED_MODE = ~(stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX | stat.S_IWOTH) & 0o7777

@@ -18,12 +18,14 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from ..invalid_value import InvalidValue
+
 RULES = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
 _INTERVAL = re.compile(r"([1-9][0-9]{0,5})([HdwmyS])")
 _UNIT_SECONDS = {"S": 1, "H": 3600, "d": 86400, "w": 7 * 86400, "m": 31 * 86400, "y": 365 * 86400}
 
 
-class RetentionError(ValueError):
+class RetentionError(InvalidValue):
     """A policy that cannot be used as given."""
 
 

@@ -17,13 +17,14 @@ from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QLineEdit, QRadio
 
 from ...core.catalog import Store
 from ...core.engine import Engine
+from ...core.expected_errors import EXPECTED_ERRORS
 from ...core.jobs import BackupOptions
 from ...core.store_overview import StoreOverview, store_overviews
 from ...core.stores import driver_for, shown_location
 from ...core.plans.plan import DEFAULT_FULL_EVERY, Plan
 from ...core.plans.plan_book import PlanBook
 from ...core.units import human_bytes, human_time
-from ..messages import EXPECTED, error_text
+from ..messages import error_text
 from ..schedule_editor import ScheduleEditor
 from .job_order import order_items
 from .target_picker import FolderChoice, free_space_text
@@ -228,7 +229,7 @@ class SummaryPage(QWizardPage):
             try:
                 wizard.saved_plan = PlanBook(wizard.engine.catalog).add(self.plan())
                 return True
-            except EXPECTED as error:
+            except EXPECTED_ERRORS as error:
                 problem = error_text(error)
         self.plan_error.setText(problem)
         self.plan_error.show()

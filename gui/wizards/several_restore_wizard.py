@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDateTimeEdit, QFormLayo
 
 from ...core.catalog import Store
 from ...core.engine import Engine
+from ...core.expected_errors import EXPECTED_ERRORS
 from ...core.restore import RestoreOptions, RestorePlan, build_plan
 from ...core.restore.plan import CREATE, KEEP, REPLACE
 from ...core.restore.several import StorePick, is_database_store, options_for, pick_sets, shortfalls
@@ -28,7 +29,7 @@ from ...core.stores import driver_for
 from ...core.units import counted, human_bytes, human_time
 from ..background import BackgroundCall
 from ..icons import state_icon
-from ..messages import EXPECTED, error_text
+from ..messages import error_text
 from .database_restore import DATABASE_POLICY_TEXT, database_outcome
 from .job_order import order_items
 from .restore_items_page import ERROR_STYLE
@@ -331,7 +332,7 @@ def _work_out(engine: Engine, picks: list[StorePick], choices: dict) -> list[Sto
                 plan = build_plan(engine.load_manifest(pick.record), driver_for(pick.store.type),
                                   Path(pick.store.path), options)
             restores.append(StoreRestore(pick, options, plan))
-        except EXPECTED as error:
+        except EXPECTED_ERRORS as error:
             restores.append(StoreRestore(pick, RestoreOptions(), problem=error_text(error)))
     return restores
 
