@@ -89,3 +89,26 @@ def test_every_package_folder_is_in_the_installed_distribution():
     on_disk = {f"strongroom.{top}" + "".join(f".{part}" for part in init.parent.relative_to(root / top).parts)
                for top in ("core", "gui", "resources") for init in (root / top).rglob("__init__.py")}
     assert on_disk - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+
+
+def test_the_jobs_never_import_the_engine_that_makes_them_and_use_only_what_it_gives_them(engine):
+    """core/jobs/services.py lists what a job may ask of its engine; the Engine has each of those members."""
+    import ast
+
+    from strongroom.core.jobs.services import JobServices
+
+    given = {name for name in vars(JobServices) if not name.startswith("_")} | set(JobServices.__annotations__)
+    jobs = Path(strongroom.core.__file__).parent / "jobs"
+    imported, used = [], set()
+    for path in jobs.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[-1] == "engine":
+                imported.append(f"{path.name}:{node.lineno}")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
+                owner = node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id
+                if owner in ("engine", "_engine"):
+                    used.add(node.attr)
+    assert imported == []
+    assert used and used <= given, f"jobs use engine members that services.py does not list: {used - given}"
+    assert all(hasattr(engine, name) for name in given)

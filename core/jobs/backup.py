@@ -23,7 +23,7 @@ from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
 from ..units import counted
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from .services import JobServices
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class _Session(JobCallbacks):
 class BackupJob(Job):
     operation = "backup"
 
-    def __init__(self, engine: Engine, store: Store, options: BackupOptions = BackupOptions(), *,
+    def __init__(self, engine: JobServices, store: Store, options: BackupOptions = BackupOptions(), *,
                  mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT, plan: str | None = None) -> None:
         super().__init__(engine, store.name, store.type, mutex_timeout=mutex_timeout, plan=plan)
         self.store = store

@@ -19,12 +19,12 @@ from ..stores.folder_walk import walk
 from .backup import BackupOptions
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from .services import JobServices
 
 Emit = Callable[[str, str, str], None]  # (what: store | unchanged | exclude | warning, path, why)
 
 
-def dry_run(engine: Engine, store_name: str, options: BackupOptions, emit: Emit) -> dict[str, int]:
+def dry_run(engine: JobServices, store_name: str, options: BackupOptions, emit: Emit) -> dict[str, int]:
     """Walk the store and emit each item; return the counts of each kind."""
     store = engine.store(store_name)
     driver = driver_for(store.type)

@@ -27,7 +27,7 @@ from .progress import Progress, ProgressMeter
 from .state import JobState, check_transition
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from .services import JobServices
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def new_id(prefix: str) -> str:
 class Job(ABC):
     operation: ClassVar[str]
 
-    def __init__(self, engine: Engine, store_name: str, store_type: str, *,
+    def __init__(self, engine: JobServices, store_name: str, store_type: str, *,
                  mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT, plan: str | None = None) -> None:
         self.engine = engine
         self.id = new_id(self.operation)

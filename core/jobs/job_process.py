@@ -4,7 +4,7 @@ The console runs its jobs this way. In its own process a job's Python work (walk
 building the manifest, its garbage) takes turns with the window on one interpreter lock: with
 four backups the window stood still for up to 235 ms. Here the job is pickled (without its
 engine, listeners and flags, see ``Job.__getstate__``) into a new interpreter that builds
-an Engine on the same paths, lowers its own priority and runs it; every state, progress report
+an engine of the same class on the same paths, lowers its own priority and runs it; every state, progress report
 and log line comes back through a socket and is applied to the caller's Job, whose listeners
 hear them as if the job ran in the caller's thread (the child is started by child_process.py).
 
@@ -38,7 +38,9 @@ class JobProcessError(Exception):
 def run_in_process(job: Job) -> JobState:
     """Run ``job`` in a new process and wait for it (in the calling thread), mirroring it onto ``job``."""
     engine = job.engine
-    work = (job, engine.paths, engine.settings, engine.registry.lockdir.path, engine.registry.lockdir.scope)
+    # The engine's class goes by name (pickle), so that this package need not import the Engine that makes jobs.
+    work = (job, type(engine), engine.paths, engine.settings, engine.registry.lockdir.path,
+            engine.registry.lockdir.scope)
     try:
         process, connection = start_child(f"{__name__}:_child", work, niceness=JOB_NICENESS)
     except ChildError as error:
@@ -152,16 +154,15 @@ def _listen_for_cancel(connection: Connection, job: Job) -> None:
 
 
 def _child(connection: Connection, work: tuple) -> None:
-    """The job process: build an engine on the caller's paths, run the job, report everything."""
-    from ..engine import Engine
+    """The job process: build an engine like the caller's on its paths, run the job, report everything."""
     from ..mutex import LockDirectory, MutexRegistry
 
-    job, paths, settings, lock_path, lock_scope = work
+    job, engine_class, paths, settings, lock_path, lock_scope = work
 
     reporter = _Reporter(connection)
     try:
-        job.engine = Engine(paths, registry=MutexRegistry.for_directory(LockDirectory(lock_path, lock_scope)),
-                            settings=settings)
+        job.engine = engine_class(paths, registry=MutexRegistry.for_directory(LockDirectory(lock_path, lock_scope)),
+                                  settings=settings)
     except Exception as error:  # the catalog cannot be opened here: the parent ends the job with this
         reporter.send(("log", f"error: the job process could not open the catalog: {error}", time.time()))
         raise

@@ -18,7 +18,7 @@ from ..units import counted
 from ..remedies import Remedy, with_fix
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from .services import JobServices
 
 
 class _Hooks(JobCallbacks, RestoreHooks):
@@ -28,7 +28,7 @@ class _Hooks(JobCallbacks, RestoreHooks):
 class _CatalogSets:
     """The catalogued sets a point in time is made of, each read back checked against its record."""
 
-    def __init__(self, engine: Engine, latest: SetManifest) -> None:
+    def __init__(self, engine: JobServices, latest: SetManifest) -> None:
         self._engine = engine
         self._manifests = {latest.set_id: latest}
 
@@ -60,7 +60,7 @@ class _FileSet:
 class RestoreJob(Job):
     operation = "restore"
 
-    def __init__(self, engine: Engine, store: Store, options: RestoreOptions = RestoreOptions(), *,
+    def __init__(self, engine: JobServices, store: Store, options: RestoreOptions = RestoreOptions(), *,
                  set_id: str = "latest", mutex_timeout: float = DEFAULT_MUTEX_TIMEOUT,
                  untrusted_file: Path | None = None) -> None:
         """Restore a catalogued set of ``store``; or, with ``untrusted_file``, a set file this catalog does

@@ -13,7 +13,7 @@ from ..stores.database_driver import DatabaseDriver, DumpContents
 from .job import Job, JobCallbacks
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from .services import JobServices
 
 
 class VerifyJob(Job):
@@ -22,7 +22,7 @@ class VerifyJob(Job):
     operation = "verify"
     MIRRORED = (*Job.MIRRORED, "report")
 
-    def __init__(self, engine: Engine, set_id_or_file: str, *, untrusted: bool = False,
+    def __init__(self, engine: JobServices, set_id_or_file: str, *, untrusted: bool = False,
                  deep: str | None = None) -> None:
         """A set file the catalog does not know is verified only when ``untrusted`` says it was asked for.
 
@@ -100,7 +100,7 @@ class VerifyJob(Job):
         report.problems.extend(problems)
 
 
-def _locate(engine: Engine, set_id_or_file: str) -> tuple[Path, SetRecord | None]:
+def _locate(engine: JobServices, set_id_or_file: str) -> tuple[Path, SetRecord | None]:
     try:
         record = engine.catalog.get_set(set_id_or_file)
         return Path(record.path), record
