@@ -10,8 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from .archive import ArchiveError, Expected, SetManifest, SetReader, sidecar_path
-from .archive.manifest import SET_SUFFIX, SIDECAR_SUFFIX
-from .leftovers import remove_stale_partials
 from .catalog import Catalog, CatalogError, SetRecord, Store
 from .identity import Liveness, liveness
 from .jobs import BackupJob, BackupOptions, RestoreJob, VerifyJob
@@ -19,10 +17,10 @@ from .jobs.job import DEFAULT_MUTEX_TIMEOUT
 from .mutex import MutexRegistry
 from .paths import StrongroomPaths
 from .restore import RestoreOptions
+from .set_commit import finish_interrupted
 from .settings import Settings, load_settings
 from .stores import StoreError, driver_for
 from .retention.policy import RetentionPolicy
-from .retention.removal import finish_deletions
 from .stores.excludes import ExcludeRules
 
 
@@ -101,31 +99,11 @@ class Engine:
         own = manifest if manifest is not None and manifest.set_id == set_id else None
         return SetReader(Path(record.path), own, expected=expected_of(record))
 
-    def complete_interrupted(self, folder: Path) -> tuple[int, int]:
-        """Finish what killed backups left in ``folder``: (sets completed, partial files removed).
-
-        A set the catalog already holds was complete when its process died just before
-        renaming it: it gets its final name. Every other partial file of an ended process goes.
-        """
-        completed = []
-
-        def catalogued(final: Path) -> bool:
-            set_path = final if final.name.endswith(SET_SUFFIX) else \
-                final.with_name(final.name.removesuffix(SIDECAR_SUFFIX) + SET_SUFFIX)
-            if final.exists() or self.catalog.set_at(str(set_path)) is None:
-                return False
-            completed.append(final)
-            return True
-
-        removed = remove_stale_partials(folder, keep=catalogued, with_folders=True)
-        deleted = finish_deletions(self.catalog, str(folder))  # files of sets a killed prune had removed
-        return sum(1 for path in completed if path.name.endswith(SET_SUFFIX)), len(removed) + deleted
-
     def load_manifest(self, record: SetRecord) -> SetManifest:
         """A set's manifest (from its sidecar when intact, else from inside the set)."""
         path = Path(record.path)
         if not path.exists():
-            self.complete_interrupted(path.parent)  # its backup may have died just before renaming it
+            finish_interrupted(self.catalog, path.parent)  # its backup may have died just before renaming it
         if not path.exists():
             raise ArchiveError(f"the file of set {record.id} is missing ({path}): it was moved or deleted")
         with SetReader(path, expected=expected_of(record)) as reader:

@@ -302,7 +302,7 @@ class SetWriter:
         With ``commit`` the set and its sidecar also get their final names. Without it they
         stay under their partial names (``temporary``) until ``commit``: the backup job
         verifies them there and records them in the catalog first, so that a set under its
-        final name is always one the catalog knows.
+        final name is always one the catalog knows (core/set_commit.py).
         """
         if info.set_id != self.set_id:
             raise ValueError(f"the manifest of set {info.set_id} cannot finish set {self.set_id}")

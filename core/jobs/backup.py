@@ -17,6 +17,7 @@ from ..archive.readback import read_back
 from ..archive.manifest import SetInfo
 from ..catalog import CatalogError, SetRecord, Store, now_text
 from ..invalid_value import InvalidValue
+from ..set_commit import commit_set, finish_interrupted
 from ..stores import driver_for
 from ..stores.excludes import Excluder, ExcludeRules
 from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCallbacks, new_id
@@ -110,7 +111,7 @@ class BackupJob(Job):
         folder = self.target / self.store.name
         set_path = folder / f"{set_id}.tar.zst"
         kind = "incremental" if parent is not None else "full"
-        completed, removed = self.engine.complete_interrupted(folder)
+        completed, removed = finish_interrupted(self.engine.catalog, folder)
         if completed or removed:
             self.log(f"in {folder}: completed {counted(completed, 'set')} and removed {counted(removed, 'partial file')} left by "
                      "backups that were interrupted")
@@ -132,12 +133,7 @@ class BackupJob(Job):
 
     def _write_set(self, driver, store_path: Path, set_path: Path, set_id: str, kind: str,
                    parent: SetManifest | None) -> None:
-        """Write the set under its partial name, verify it, record it, then give it its final name.
-
-        The catalog record is the commit point: a process killed before it leaves only
-        partial files (removed by the next job), one killed after it leaves a complete set
-        that the next job, or the next reader of that set, renames into place.
-        """
+        """Write the set under its partial name, verify it, then commit it (core/set_commit.py)."""
         permissions = SHARED_WITH_GROUP if self.engine.paths.lock_scope == "machine" else PRIVATE
         with SetWriter(set_path, set_id=set_id, level=self.options.level, threads=self.options.threads,
                        permissions=permissions, check_cancelled=self.check_cancelled) as writer:
@@ -163,14 +159,8 @@ class BackupJob(Job):
             del manifest
             record = self._verified(writer.temporary, record)
             self.check_cancelled()
-            self.engine.catalog.add_set(record, job_id=self.id)  # the commit point
+            commit_set(self.engine.catalog, writer, record, job_id=self.id)
             self.set_id = self.record.set_id = record.id
-            try:
-                writer.commit()
-            except BaseException:
-                self.engine.catalog.remove_set(record.id)
-                self.set_id = self.record.set_id = None
-                raise
         self.log(f"set {record.id} recorded: {counted(record.files, 'file')}, {counted(record.bytes, 'byte')}")
 
     def _excluder(self, driver) -> Excluder | None:

@@ -42,6 +42,3 @@ class JobServices(Protocol):
 
     def open_set(self, set_id: str, manifest: SetManifest | None = None) -> SetReader:
         """A catalogued set opened for reading, checked against its record."""
-
-    def complete_interrupted(self, folder: Path) -> tuple[int, int]:
-        """Finish what killed backups left in ``folder``: (sets completed, partial files removed)."""
