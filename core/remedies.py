@@ -22,6 +22,19 @@ class Remedy(Enum):
     OVERWRITE_POLICY = "overwrite-policy"  # existing files were kept
     ALLOW_DAMAGED = "allow-damaged"  # values: set
     RESTORE_FROM_ITS_STORE = "restore-from-its-store"  # values: store, set
+    LINK_IN_THE_WAY = "link-in-the-way"  # a link inside the destination stands where the restore must write
+    LIST_SETS = "list-sets"  # a set that is not (or no longer) there
+    BACK_UP_FIRST = "back-up-first"  # values: store
+    LIST_JOBS = "list-jobs"
+    EDIT_PLAN = "edit-plan"  # values: name
+    ADD_PLAN = "add-plan"
+    BREAK_LOCK = "break-lock"  # values: type; a holder that cannot be proved gone
+    CLEAR_LOCK_RECORD = "clear-lock-record"  # values: type; a holder record that cannot be read
+    LOOK_AT_LOCKS_AGAIN = "look-at-locks-again"  # a lock changed while the user was asked
+    VERIFY_UNTRUSTED = "verify-untrusted"  # a set file the catalog does not know
+    OTHER_TARGET = "other-target"  # a backup target that is full or not writable
+    CHOOSE_DESTINATION = "choose-destination"  # a set from elsewhere is never restored in place
+    BROWSE_SET = "browse-set"  # values: set; a path the set does not hold
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,19 @@ def cli_words(fix: Fix) -> str:
         Remedy.ALLOW_DAMAGED: "choose another set, verify it again, or give --allow-damaged to restore it anyway",
         Remedy.RESTORE_FROM_ITS_STORE: f"restore it with 'strongroom restore {values.get('store')} --set "
                                        f"{values.get('set')}'",
+        Remedy.LINK_IN_THE_WAY: "remove the link, or restore with --to into an empty folder",
+        Remedy.LIST_SETS: "run 'strongroom sets' to list the sets that remain",
+        Remedy.BACK_UP_FIRST: f"run 'strongroom backup {values.get('store')}' first",
+        Remedy.LIST_JOBS: "run 'strongroom jobs' to list them",
+        Remedy.EDIT_PLAN: f"choose another name, or change it with 'strongroom plan edit {values.get('name')}'",
+        Remedy.ADD_PLAN: "add one with 'strongroom plan add'",
+        Remedy.BREAK_LOCK: f"if that holder is gone, clear it with 'strongroom locks break {values.get('type')}'",
+        Remedy.CLEAR_LOCK_RECORD: f"or clear it with 'strongroom locks break {values.get('type')}'",
+        Remedy.LOOK_AT_LOCKS_AGAIN: "look again with 'strongroom locks'",
+        Remedy.VERIFY_UNTRUSTED: "verify it with --untrusted to check it anyway",
+        Remedy.OTHER_TARGET: "or choose another --target",
+        Remedy.CHOOSE_DESTINATION: "give the folder to restore into with --to",
+        Remedy.BROWSE_SET: f"run 'strongroom browse {values.get('set')}' to list what it holds",
     }[fix.remedy]
 
 

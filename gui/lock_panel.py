@@ -15,10 +15,11 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QT
                                QVBoxLayout, QWidget)
 
 from ..core.mutex import BreakRefused, LockDirectory, MutexRecord, MutexStatus, break_record
+from ..core.remedies import with_words
 from ..core.units import human_span, human_time
 from .fitting_columns import FittingColumns
 from .icons import state_icon
-from .messages import ask, show_error
+from .messages import ask, console_words, show_error
 from .models.jobs_model import short_time
 
 COLUMNS = ("Mutex", "State", "Job", "Operation", "Store", "PID", "Host", "Thread", "Since", "For", "")
@@ -104,9 +105,10 @@ class LockPanel(QWidget):
             item.setText(STATE, status.state + (" (other host)" if status.foreign else ""))
             if status.holder is not None:
                 self._fill(item, status.holder, now)
-            if status.detail:
-                item.setToolTip(STATE, status.detail)
-                item.setToolTip(MUTEX, status.detail)
+            if status.detail:  # the Break lock… button and its question say the detail only: they are the fix
+                explained = with_words(status.detail, status.fix, console_words)
+                item.setToolTip(STATE, explained)
+                item.setToolTip(MUTEX, explained)
             for position, waiter in enumerate(status.waiters, 1):
                 child = QTreeWidgetItem(item)
                 child.setSizeHint(ACTION, self.action_size)

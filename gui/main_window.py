@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
             return None
         dialog = VerifyDialog(sets, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.start_verify(dialog.chosen))
+        dialog.accepted.connect(lambda: self.start_verify(dialog.chosen, untrusted=dialog.untrusted))
         dialog.open()
         return dialog
 
@@ -314,10 +314,11 @@ class MainWindow(QMainWindow):
 
         return self._start(jobs, "The restores could not start")
 
-    def start_verify(self, set_id_or_file: str | None) -> list[Job]:
+    def start_verify(self, set_id_or_file: str | None, *, untrusted: bool = False) -> list[Job]:
         if not set_id_or_file:
             return []
-        return self._start(lambda: [self.engine.verify_job(set_id_or_file)], "The verify could not start")
+        return self._start(lambda: [self.engine.verify_job(set_id_or_file, untrusted=untrusted)],
+                           "The verify could not start")
 
     def cancel_all(self) -> None:
         self.manager.cancel_all()

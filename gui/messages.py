@@ -27,6 +27,19 @@ def console_words(fix: Fix) -> str:
         Remedy.ALLOW_DAMAGED: "choose another set, verify it again from the Sets view, or tick “Restore this damaged "
                               "set anyway” in the restore wizard",
         Remedy.RESTORE_FROM_ITS_STORE: f"restore it from the store {values.get('store')}",
+        Remedy.LINK_IN_THE_WAY: "remove the link, or go Back to the destination page and choose an empty folder",
+        Remedy.LIST_SETS: "the store's Sets… window lists the sets that remain",
+        Remedy.BACK_UP_FIRST: f"back it up first (select {values.get('store')}, then Back up now)",
+        Remedy.LIST_JOBS: "the Jobs table lists them",
+        Remedy.EDIT_PLAN: f"choose another name, or edit the plan {values.get('name')} in the Plans tab",
+        Remedy.ADD_PLAN: "add one with “New plan…” in the Plans tab",
+        Remedy.BREAK_LOCK: "if that holder is gone, clear it with “Break lock…” in the lock panel",
+        Remedy.CLEAR_LOCK_RECORD: "or clear it with “Break lock…” in the lock panel",
+        Remedy.LOOK_AT_LOCKS_AGAIN: "look at the lock panel again",
+        Remedy.VERIFY_UNTRUSTED: "choose it again with “Verify a set file…” and answer “Verify anyway”",
+        Remedy.OTHER_TARGET: "or choose another target folder in the backup wizard or in Settings",
+        Remedy.CHOOSE_DESTINATION: "choose the folder to restore into on the destination page",
+        Remedy.BROWSE_SET: "the restore wizard's items page lists what it holds",
     }[fix.remedy]
 
 

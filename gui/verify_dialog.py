@@ -1,4 +1,8 @@
-"""Choose a set to verify: any set in the catalog, or a set file picked from disk."""
+"""Choose a set to verify: any set in the catalog, or a set file picked from disk.
+
+A set file the catalog does not know (copied from elsewhere) has nothing that vouches for it:
+it is verified as untrusted, once the user has agreed to that.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,23 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QPushButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
+from pathlib import Path
+
 from ..core.catalog import SetRecord
 from ..core.units import human_bytes, human_time
+from .messages import ask
 
 
 class VerifyDialog(QDialog):
-    """``chosen`` is a set id or a set file's path once accepted."""
+    """``chosen`` is a set id or a set file's path once accepted; ``untrusted`` when it is a file of no catalog."""
 
     def __init__(self, sets: list[SetRecord], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("verifyDialog")
         self.setWindowTitle("Verify a backup set")
         self.chosen: str | None = None
+        self.untrusted = False
+        self._known_files = {record.path for record in sets}
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("verifySets")
         self.tree.setRootIsDecorated(False)
@@ -47,9 +56,18 @@ class VerifyDialog(QDialog):
 
     def _pick_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a backup set", "", "Backup sets (*.tar.zst);;All files (*)")
-        if path:
-            self.chosen = path
-            super().accept()
+        if not path:
+            return
+        foreign = str(Path(path).absolute()) not in self._known_files
+        if foreign and not ask(
+                self, "Verify a set from elsewhere?",
+                f"{path} is not a set of this console's catalog (copied from elsewhere?), so nothing vouches for "
+                "it.\n\nIt can still be checked as untrusted: read whole, trusting nothing it says about itself.",
+                "Verify anyway"):
+            return
+        self.chosen = path
+        self.untrusted = foreign
+        super().accept()
 
     def accept(self) -> None:
         item = self.tree.currentItem()

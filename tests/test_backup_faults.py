@@ -103,11 +103,16 @@ def test_a_duplicate_store_name_is_refused(engine, docs: Path) -> None:
 
 
 def test_a_target_that_cannot_be_written_gets_a_clear_message(engine, docs: Path, tmp_path: Path) -> None:
+    from strongroom.core.remedies import cli_words, with_words
+    from strongroom.gui.messages import console_words
+
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     job = run_backup(engine, target=blocker)
     assert job.state == JobState.FAILED
-    assert job.error.startswith(f"cannot write to the target {blocker}") and "--target" in job.error
+    assert job.error.startswith(f"cannot write to the target {blocker}")
+    assert with_words(job.error, job.fix, cli_words).endswith("make it writable, or choose another --target")
+    assert with_words(job.error, job.fix, console_words).endswith("in the backup wizard or in Settings")
     assert engine.catalog.list_sets() == []
 
 

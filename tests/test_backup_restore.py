@@ -109,7 +109,7 @@ def test_restore_in_place_never_overwrites_by_default(engine, docs: Path) -> Non
     assert job.state == JobState.WARNINGS
     assert (docs / "report.txt").read_text() == "edited after the backup"
     assert (docs / "notes/todo.md").read_text() == "- back up"  # missing files come back
-    assert any("kept" in warning and "--overwrite" in warning for warning in job.warnings)
+    assert any("kept" in warning and "the overwrite policy if-older or always" in warning for warning in job.warnings)
 
 
 def test_overwrite_if_older_and_always(engine, docs: Path) -> None:

@@ -14,6 +14,7 @@ from strongroom.core.mutex import LockDirectoryError
 from strongroom.core.notify.config import NotifyError
 from strongroom.core.plans.plan import PlanError
 from strongroom.core.plans.schedule import ScheduleError
+from strongroom.core.remedies import Fix, Remedy, cli_words
 from strongroom.core.retention.policy import RetentionError
 from strongroom.core.settings import SettingsError
 from strongroom.core.store_types import StoreTypeError
@@ -75,3 +76,13 @@ def test_the_cli_lets_a_value_error_from_a_bug_through_with_its_traceback(home, 
     monkeypatch.setattr(stores_command, "list_stores", broken)
     with pytest.raises(ValueError, match="not enough values to unpack"):
         main(["--home", str(home), "store", "list"])
+
+
+@pytest.mark.parametrize("remedy", list(Remedy), ids=lambda remedy: remedy.value)
+def test_every_fix_has_words_on_the_command_line_and_in_the_console_and_the_console_names_no_flag(qapp, remedy) -> None:
+    from strongroom.gui.messages import console_words
+
+    fix = Fix(remedy, {"type": "folder", "what": "/srv/x", "name": "nightly", "store": "docs", "set": "docs-1"})
+    said = console_words(fix)
+    assert cli_words(fix) and said
+    assert "--" not in said and "strongroom " not in said and "{" not in said, said

@@ -228,6 +228,40 @@ def test_verify_dialog_runs_a_verify_job(console, qtbot, tmp_path):
     assert job.state == JobState.SUCCEEDED and engine.catalog.get_set(record.id).verified
 
 
+
+@pytest.mark.parametrize("agreed", [True, False])
+def test_a_set_file_from_elsewhere_is_verified_as_untrusted_once_the_user_agrees(console, qtbot, tmp_path, monkeypatch,
+                                                                                 agreed):
+    # Before, the console started a verify that failed with "verify it with --untrusted", a flag it does not have.
+    import shutil
+
+    from strongroom.core.archive import sidecar_path
+
+    engine = console.engine
+    engine.add_store("docs", "folder", str(make_tree(tmp_path / "docs", {"a": "1"})))
+    made = engine.backup_job("docs", engine.default_backup_options(verify=False))
+    made.run()
+    copied = tmp_path / "from-elsewhere"
+    copied.mkdir()
+    original = Path(engine.catalog.get_set(made.set_id).path)
+    for path in (original, sidecar_path(original)):
+        shutil.copy2(path, copied / path.name)
+    asked = answer(monkeypatch, "strongroom.gui.verify_dialog", agreed)
+    monkeypatch.setattr("strongroom.gui.verify_dialog.QFileDialog.getOpenFileName",
+                        lambda *_args, **_kwargs: (str(copied / original.name), ""))
+    dialog = console.open_verify_dialog()
+    [from_file] = [button for button in dialog.findChildren(QPushButton) if button.text() == "Verify a set file…"]
+    from_file.click()
+    assert len(asked) == 1 and "nothing vouches for it" in asked[0]
+    if not agreed:
+        assert not console.manager.jobs and dialog.chosen is None
+        return
+    qtbot.waitUntil(lambda: bool(console.manager.jobs))
+    job = next(iter(console.manager.jobs.values()))
+    wait_for_jobs(qtbot, [job])
+    assert job.state == JobState.SUCCEEDED, job.error
+
+
 # -- lock panel -----------------------------------------------------------------------------------
 
 def test_lock_panel_shows_a_holder_from_another_process_and_clears(console, qtbot, home):
@@ -279,6 +313,24 @@ def test_a_stale_lock_offers_break_behind_a_confirmation(console, qtbot, monkeyp
     console.lock_panel.findChild(QPushButton, "break-sqlite").click()
     qtbot.waitUntil(lambda: lock_state(console, "sqlite") == "free", timeout=5000)
     assert "cleared the stale record" in console.statusBar().currentMessage()
+
+
+
+@pytest.mark.parametrize("record", ["other host", "unreadable"])
+def test_a_lock_the_console_cannot_clear_itself_says_what_to_click_not_what_to_type(console, qtbot, monkeypatch,
+                                                                                  lockdir, record):
+    # Before, the tooltip and the Break lock… question said "strongroom locks break folder".
+    path = lockdir.holder_path("folder")
+    if record == "other host":
+        write_record(path, fake_record("folder", host="far-away.example", pid=4242), lockdir.file_mode)
+    else:
+        path.write_bytes(b"{not json")
+    qtbot.waitUntil(lambda: lock_state(console, "folder") in ("held (other host)", "unknown"), timeout=5000)
+    tooltip = lock_row(console, "folder").toolTip(STATE)
+    assert tooltip.endswith("clear it with “Break lock…” in the lock panel") and "strongroom locks" not in tooltip
+    asked = answer(monkeypatch, "strongroom.gui.lock_panel", False)
+    console.lock_panel.tree.findChild(QPushButton, "break-folder").click()
+    assert "strongroom locks" not in asked[0] and "Break lock…" not in asked[0]
 
 
 # -- settings -------------------------------------------------------------------------------------

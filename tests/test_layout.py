@@ -112,3 +112,35 @@ def test_the_jobs_never_import_the_engine_that_makes_them_and_use_only_what_it_g
     assert imported == []
     assert used and used <= given, f"jobs use engine members that services.py does not list: {used - given}"
     assert all(hasattr(engine, name) for name in given)
+
+
+# Both programs take these flags, so a message may name them (a catalog or lock folder that cannot be used).
+BOTH_PROGRAMS_FLAGS = re.compile(r"--home DIR|--lock-dir or STRONGROOM_LOCK_DIR")
+CLI_WORDS = re.compile(r"strongroom (?:sets|backup|store|plan|locks|jobs|restore|verify|prune|agent|notify|status|browse)"
+                       r"\b|(?<![\w-])--[a-z][a-z-]+")
+
+
+def test_no_message_of_the_core_tells_the_user_a_command_line():
+    """What to do goes in a Fix (core/remedies.py) that each front end words: the console has no flags to type.
+
+    External programs' arguments (pg_dump --format=...) are not messages; they are lists, not prose.
+    """
+    import ast
+
+    root = Path(strongroom.core.__file__).parent
+    allowed = {root / "remedies.py", root / "notify" / "notice.py"}  # the CLI's words; an e-mail's pointer to the log
+    found = []
+    for path in root.rglob("*.py"):
+        if path.is_relative_to(root / "cli") or path in allowed:
+            continue
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)
+                      and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                text = BOTH_PROGRAMS_FLAGS.sub("", node.value)
+                if " " in text.strip() and CLI_WORDS.search(text):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: {node.value.strip()[:90]}")
+    assert found == []

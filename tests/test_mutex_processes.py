@@ -14,6 +14,7 @@ import pytest
 
 from strongroom.core.mutex import MutexOwner, MutexTimeout
 from strongroom.core.mutex.records import read_record, write_record
+from strongroom.core.remedies import cli_words, explained
 
 from .conftest import CLI, cli, cli_status, fake_record, wait_until
 
@@ -115,8 +116,9 @@ def test_a_foreign_host_record_is_shown_and_never_broken_automatically(home, reg
     write_record(lockdir.holder_path("folder"), fake_record("folder", host="far-away.example", pid=4242), 0o600)
     status = cli_status(home)["folder"]
     assert status["state"] == "held" and status["holder"]["host"] == "far-away.example"
-    with pytest.raises(MutexTimeout, match="far-away.example.*locks break folder"):
+    with pytest.raises(MutexTimeout, match="far-away.example.*never broken automatically") as timed_out:
         registry.acquire("folder", MutexOwner("j", "backup", "docs"), timeout=0.3)
+    assert explained(timed_out.value, cli_words).endswith("clear it with 'strongroom locks break folder'")
     assert read_record(lockdir.holder_path("folder")).host == "far-away.example"  # untouched
     result = cli(home, "locks", "break", "folder", "--force")
     assert result.returncode == 0, result.stderr

@@ -10,6 +10,7 @@ import pytest
 
 from strongroom.core.mutex import MutexOwner, snapshot
 from strongroom.core.mutex.records import MalformedRecord, read_record, write_record
+from strongroom.core.remedies import cli_words, with_words
 
 from .conftest import dead_pid, fake_record
 
@@ -42,7 +43,8 @@ def test_garbage_holder_record_shows_unknown_and_acquire_replaces_it(kind, regis
     lockdir.holder_path("folder").write_bytes(GARBAGE[kind]())
     status = {s.store_type: s for s in snapshot(lockdir, ["folder"])}["folder"]
     assert status.state == "unknown"
-    assert str(lockdir.holder_path("folder")) in status.detail and "locks break folder" in status.detail
+    assert str(lockdir.holder_path("folder")) in status.detail
+    assert "'strongroom locks break folder'" in with_words(status.detail, status.fix, cli_words)
     with registry.acquire("folder", OWNER, timeout=1) as hold:
         assert hold.abandoned is None
         assert any("unreadable owner record" in note for note in hold.notes)

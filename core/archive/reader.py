@@ -14,6 +14,7 @@ from typing import BinaryIO
 import zstandard
 
 from ..regular_files import NotARegularFile, open_regular, read_regular
+from ..remedies import Remedy, with_fix
 from . import tar_format
 from .errors import ArchiveError, DamagedSet
 from .member_paths import display_path
@@ -50,8 +51,8 @@ def open_for_reading(path: Path, *, shared_lock: bool = True) -> BinaryIO:
         raise ArchiveError(f"{path} is {error.strerror}: a set file is a regular file — remove what stands "
                            "there or restore the set from a copy") from None
     except FileNotFoundError:
-        raise ArchiveError(f"the set file {path} does not exist: it was moved or deleted; "
-                           "run 'strongroom sets' to see the sets that remain") from None
+        raise with_fix(ArchiveError(f"the set file {path} does not exist: it was moved or deleted"),
+                       Remedy.LIST_SETS) from None
     except IsADirectoryError:
         raise ArchiveError(f"{path} is a folder, not a set file") from None
     except OSError as error:

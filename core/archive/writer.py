@@ -24,6 +24,7 @@ import zstandard
 
 from . import tar_format
 from ..leftovers import partial_name
+from ..remedies import Remedy, with_fix
 from .errors import ArchiveError, TargetFull
 from .compression_pipe import CompressionPipe
 from .entries import EntryStream, PathStream
@@ -70,11 +71,11 @@ def fsync_directory(path: Path) -> None:
 def target_error(error: OSError, path: Path) -> ArchiveError:
     """Turn an OSError while writing ``path`` into a one-line message that says what to do."""
     if error.errno in _FULL_ERRNOS:
-        return TargetFull(f"the target {path.parent} ran out of space ({error.strerror}) while writing "
-                          f"{path.name}; nothing was kept: free space there or choose another --target")
+        return with_fix(TargetFull(f"the target {path.parent} ran out of space ({error.strerror}) while writing "
+                                   f"{path.name}; nothing was kept: free space there"), Remedy.OTHER_TARGET)
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
-        return ArchiveError(f"cannot write to the target {path.parent} ({error.strerror}): "
-                            "make it writable or choose another --target")
+        return with_fix(ArchiveError(f"cannot write to the target {path.parent} ({error.strerror}): make it "
+                                     "writable"), Remedy.OTHER_TARGET)
     return ArchiveError(f"writing {path} failed: {error.strerror or error}; nothing was kept")
 
 

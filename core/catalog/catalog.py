@@ -193,7 +193,7 @@ class Catalog:
         with self.connect() as connection:
             row = connection.execute("SELECT * FROM sets WHERE id = ?", (set_id,)).fetchone()
         if row is None:
-            raise CatalogError(f"there is no backup set {set_id!r}: run 'strongroom sets' to list the sets")
+            raise with_fix(CatalogError(f"there is no backup set {set_id!r}"), Remedy.LIST_SETS)
         return SetRecord(**dict(row))
 
     def set_at(self, path: str) -> SetRecord | None:
@@ -219,7 +219,7 @@ class Catalog:
     def latest_set(self, store: str) -> SetRecord:
         sets = self.list_sets(store)
         if not sets:
-            raise CatalogError(f"store {store!r} has no backup set yet: run 'strongroom backup {store}' first")
+            raise with_fix(CatalogError(f"store {store!r} has no backup set yet"), Remedy.BACK_UP_FIRST, store=store)
         return sets[-1]
 
     def mark_verified(self, set_id: str, when: str | None = None) -> None:
@@ -323,7 +323,7 @@ class Catalog:
         with self.connect() as connection:
             row = connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
-            raise CatalogError(f"there is no job {job_id!r}: run 'strongroom jobs' to list them")
+            raise with_fix(CatalogError(f"there is no job {job_id!r}"), Remedy.LIST_JOBS)
         return _job(row)
 
     def close_orphaned_jobs(self, ended: Callable[[JobRecord], bool]) -> list[JobRecord]:

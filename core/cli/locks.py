@@ -16,6 +16,7 @@ from ..agent.presence import read_presence
 from ..mutex.arrivals import clear_dead_waiters
 from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexStatus, break_record, mutex_status
 from ..paths import StrongroomPaths
+from ..remedies import cli_words, explained, with_words
 from ..store_types import check_registered
 from ..units import counted, human_span
 from .usage import UsageError, count, positive_seconds, seconds
@@ -87,8 +88,9 @@ def _print_agent(paths: StrongroomPaths, *, as_json: bool) -> None:
     print(f"agent: {presence.describe()}" if presence is not None else "agent: none has run for this home")
 
 
-def render_status(statuses: list[MutexStatus], *, now: float) -> str:
-    """The status as aligned text, one block per mutex."""
+def render_status(statuses: list[MutexStatus], *, now: float, fixes: bool = True) -> str:
+    """The status as aligned text, one block per mutex; with ``fixes``, what to do about each, where there is
+    something (not when the user is doing it already)."""
     width = max((len(status.name) for status in statuses), default=0) + 2
     lines = []
     for status in statuses:
@@ -97,7 +99,7 @@ def render_status(statuses: list[MutexStatus], *, now: float) -> str:
             head += f"  {_describe(status.holder, now)}"
         lines.append(head)
         if status.detail:
-            lines.append(f"{'':<{width}}  {status.detail}")
+            lines.append(f"{'':<{width}}  {with_words(status.detail, status.fix if fixes else None, cli_words)}")
         for position, waiter in enumerate(status.waiters, 1):
             lines.append(f"{'':<{width}}  waiting #{position}: {_describe(waiter, now)}")
     return "\n".join(lines) if lines else "no store-type mutexes known"
@@ -152,7 +154,7 @@ def _run_forwarding_signals(command: list[str]) -> int:
 def break_lock(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     lockdir = paths.lock_directory()
     status = mutex_status(lockdir, args.store_type)
-    print(render_status([status], now=time.time()))
+    print(render_status([status], now=time.time(), fixes=False))
     if status.state == "free":
         cleared = clear_dead_waiters(lockdir, args.store_type)
         more = f"; cleared {counted(cleared, 'record')} of waiters that were not waiting (ended, or forged)" if cleared else ""
@@ -171,7 +173,7 @@ def break_lock(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     try:
         print(break_record(lockdir, args.store_type, expected=status.holder))
     except BreakRefused as error:
-        print(f"strongroom: {error}", file=sys.stderr)
+        print(f"strongroom: {explained(error, cli_words)}", file=sys.stderr)
         return 1
     return 0
 

@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"strongroom: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except MutexTimeout as error:
-        print(f"strongroom: {error}", file=sys.stderr)
+        print(f"strongroom: {explained(error, cli_words)}", file=sys.stderr)
         return EXIT_MUTEX_TIMEOUT
     except EXPECTED_ERRORS as error:
         print(f"strongroom: {explained(error, cli_words)}", file=sys.stderr)

@@ -137,7 +137,7 @@ class RestoreJob(Job):
             self.warn(warning)
         if result.kept:
             self.warn(f"{counted(result.kept, 'existing item')} in {plan.root} {'was' if result.kept == 1 else 'were'} kept as is (overwrite policy "
-                      f"{self.options.overwrite}); use --overwrite if-older or always to replace them")
+                      f"{self.options.overwrite}): restore again with the overwrite policy if-older or always to replace them")
         self.log(f"restored {counted(result.files_written, 'file')} ({counted(result.bytes_written, 'byte')}), "
                  f"{counted(result.links_written, 'symbolic link')}, {counted(result.hard_links_written, 'hard link')}, "
                  f"{counted(result.fifos_written, 'FIFO')} and {counted(result.folders_created, 'folder')} into "

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..archive import ArchiveError, Expected, SetReader, VerifyReport, verify_set
 from ..catalog import CatalogError, SetRecord
+from ..remedies import Remedy, with_fix
 from ..store_types import StoreTypeError
 from ..stores import driver_for
 from ..stores.database_driver import DatabaseDriver, DumpContents
@@ -32,8 +33,8 @@ class VerifyJob(Job):
         self.deep = deep
         self.path, self.set_record = _locate(engine, set_id_or_file)
         if self.set_record is None and not untrusted:
-            raise CatalogError(f"{self.path} is not a set of this catalog (copied from elsewhere?): nothing vouches "
-                               "for it — verify it with --untrusted to check it anyway")
+            raise with_fix(CatalogError(f"{self.path} is not a set of this catalog (copied from elsewhere?): nothing "
+                                        "vouches for it"), Remedy.VERIFY_UNTRUSTED)
         if self.set_record is not None:  # the catalog knows; the set is read only once, by verify
             record = self.set_record
             store, store_type, self.total_bytes = record.store, record.store_type, record.bytes
@@ -109,5 +110,5 @@ def _locate(engine: JobServices, set_id_or_file: str) -> tuple[Path, SetRecord |
         if path.is_file():
             known = engine.catalog.set_at(str(path.absolute()))  # a catalogued set named by its file
             return path.absolute(), known
-        raise CatalogError(f"{set_id_or_file!r} is neither a backup set id nor a set file: run 'strongroom sets' "
-                           "to list the sets") from None
+        raise with_fix(CatalogError(f"{set_id_or_file!r} is neither a backup set id nor a set file"),
+                       Remedy.LIST_SETS) from None

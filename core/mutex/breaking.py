@@ -11,6 +11,7 @@ from __future__ import annotations
 import filelock
 
 from ..identity import Liveness
+from ..remedies import Remedy, with_fix
 from .errors import BreakRefused
 from .lockdir import LockDirectory, mutex_name
 from .arrivals import clear_dead_waiters
@@ -48,7 +49,8 @@ def _break_holder(lockdir: LockDirectory, store_type: str, expected: MutexRecord
     if record is None:
         return f"{name} has no holder record; nothing to break"
     if expected is not None and not record.same_owner(expected):
-        raise BreakRefused(f"the holder of {name} changed while you were asked; look again with: strongroom locks")
+        raise with_fix(BreakRefused(f"the holder of {name} changed while you were asked"),
+                           Remedy.LOOK_AT_LOCKS_AGAIN)
     state = record.liveness()
     if state is Liveness.ALIVE:
         raise BreakRefused(
@@ -62,7 +64,8 @@ def _break_holder(lockdir: LockDirectory, store_type: str, expected: MutexRecord
         try:
             probe.acquire(timeout=0)
         except filelock.Timeout:
-            raise BreakRefused(f"{name} is being taken by another job right now; look again with: strongroom locks") from None
+            raise with_fix(BreakRefused(f"{name} is being taken by another job right now"),
+                           Remedy.LOOK_AT_LOCKS_AGAIN) from None
         try:
             remove_record(path)
         finally:

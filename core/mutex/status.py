@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..identity import Liveness
+from ..remedies import Fix, Remedy
 from .arrivals import read_waiters
 from .lockdir import LockDirectory, mutex_name
 from .records import MalformedRecord, MutexRecord, read_record
@@ -23,7 +24,8 @@ STATES = ("free", "held", "stale", "unknown")
 @dataclass(frozen=True)
 class MutexStatus:
     """The state of one mutex: ``free``, ``held``, ``stale`` (its holder is provably dead)
-    or ``unknown`` (its record is unreadable); ``detail`` says more in words."""
+    or ``unknown`` (its record is unreadable); ``detail`` says more in words, and ``fix`` what the user
+    can do about it, for each front end to word (core/remedies.py)."""
 
     name: str
     store_type: str
@@ -32,6 +34,7 @@ class MutexStatus:
     waiters: tuple[MutexRecord, ...]
     detail: str = ""
     foreign: bool = False
+    fix: Fix | None = None
 
     def public_dict(self) -> dict[str, object]:
         """The shape `strongroom locks --json` prints."""
@@ -52,8 +55,8 @@ def mutex_status(lockdir: LockDirectory, store_type: str) -> MutexStatus:
         holder = read_record(lockdir.holder_path(store_type))
     except MalformedRecord as error:
         return MutexStatus(name, store_type, "unknown", None, waiters,
-                           f"{error}; the next job to take this mutex replaces it, "
-                           f"or clear it with: strongroom locks break {store_type}")
+                           f"{error}; the next job to take this mutex replaces it",
+                           fix=Fix(Remedy.CLEAR_LOCK_RECORD, {"type": store_type}))
     if holder is None:
         return MutexStatus(name, store_type, "free", None, waiters)
     state = holder.liveness()
@@ -65,8 +68,8 @@ def mutex_status(lockdir: LockDirectory, store_type: str) -> MutexStatus:
         age = max(0.0, time.time() - holder.heartbeat)
         return MutexStatus(name, store_type, "held", holder, waiters,
                            f"held from host {holder.host}, which cannot be checked from here "
-                           f"(last heartbeat {age:.0f} s ago); if that holder is gone: "
-                           f"strongroom locks break {store_type}", foreign=True)
+                           f"(last heartbeat {age:.0f} s ago)", foreign=True,
+                           fix=Fix(Remedy.BREAK_LOCK, {"type": store_type}))
     return MutexStatus(name, store_type, "held", holder, waiters)
 
 

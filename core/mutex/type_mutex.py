@@ -29,6 +29,7 @@ import filelock
 
 from ..identity import Liveness, this_process
 from ..invalid_value import InvalidValue
+from ..remedies import Remedy, with_fix
 from .arrivals import ArrivalQueue, Waiter
 from .errors import AlreadyHeldError, MutexCancelled, MutexError, MutexTimeout, NotOwnerError
 from .heartbeat import HEARTBEAT
@@ -307,11 +308,11 @@ class StoreTypeMutex:
         except MalformedRecord as error:
             return MutexTimeout(self.name, timeout, None, f"held by an unknown owner ({error.reason})")
         if holder is not None:
-            blocker = f"held by {holder.describe()}"
             if holder.liveness() is Liveness.FOREIGN:
-                blocker += (" -- a holder on another host is never broken automatically; if it is gone, "
-                            f"run: strongroom locks break {self.store_type}")
-            return MutexTimeout(self.name, timeout, holder, blocker)
+                return with_fix(MutexTimeout(self.name, timeout, holder, f"held by {holder.describe()} -- a holder on "
+                                             "another host is never broken automatically"),
+                                Remedy.BREAK_LOCK, type=self.store_type)
+            return MutexTimeout(self.name, timeout, holder, f"held by {holder.describe()}")
         earlier = self._queue.earlier_elsewhere(2**63)
         if earlier is not None:
             return MutexTimeout(self.name, timeout, None, f"queued behind {earlier.describe()}")

@@ -43,7 +43,7 @@ class EmailSettings:
         if "@" not in self.sender or not self.recipients or not all("@" in r for r in self.recipients):
             raise NotifyError("e-mail needs a sender and at least one recipient address")
         if self.user and not self.password_file:
-            raise NotifyError("an e-mail user needs --password-file (the password is never kept in the settings)")
+            raise NotifyError("an e-mail user needs a password file (the password is never kept in the settings)")
         return self
 
     def password(self) -> str:

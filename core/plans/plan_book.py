@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 
 from ..catalog import Catalog, now_text
 from ..identity import Liveness, liveness, this_process
+from ..remedies import Remedy, with_fix
 from .plan import Plan, PlanError
 
 
@@ -77,8 +78,8 @@ class PlanBook:
                 connection.execute("INSERT INTO plans VALUES (?, ?, ?, ?, ?)",
                                    (plan.name, json.dumps(plan.document()), iso(now), iso(now), iso(now)))
             except sqlite3.IntegrityError:
-                raise PlanError(f"a plan called {plan.name!r} already exists: choose another name, or change it "
-                                f"with 'strongroom plan edit {plan.name}'") from None
+                raise with_fix(PlanError(f"a plan called {plan.name!r} already exists"), Remedy.EDIT_PLAN,
+                               name=plan.name) from None
         return plan
 
     def replace(self, plan: Plan) -> Plan:
@@ -100,7 +101,7 @@ class PlanBook:
             row = connection.execute("SELECT document FROM plans WHERE name = ?", (name,)).fetchone()
         if row is None:
             known = ", ".join(self.names()) or "none yet"
-            raise PlanError(f"there is no plan called {name!r} (plans: {known}); add one with 'strongroom plan add'")
+            raise with_fix(PlanError(f"there is no plan called {name!r} (plans: {known})"), Remedy.ADD_PLAN)
         return _plan(name, row["document"])
 
     def names(self) -> list[str]:
@@ -133,8 +134,7 @@ class PlanBook:
         known = {store.name for store in self.catalog.list_stores()}
         missing = [store for store in plan.stores if store not in known]
         if missing:
-            raise PlanError(f"plan {plan.name}: there is no store called {missing[0]!r}; add it with "
-                            "'strongroom store add' first")
+            raise with_fix(PlanError(f"plan {plan.name}: there is no store called {missing[0]!r}"), Remedy.ADD_STORE)
 
     # -- the schedule's progress ----------------------------------------------------------
 

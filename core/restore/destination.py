@@ -64,9 +64,8 @@ class DestinationTree:
             except OSError as error:
                 if error.errno == errno.ELOOP or (error.errno == errno.ENOTDIR and _is_link(parent, parts[depth])):
                     shown = self.root.joinpath(*parts[: depth + 1])
-                    raise LinkInTheWay(f"{display_path(str(shown))} is a link; restoring through it could write "
-                                       f"outside {self.root}: remove the link or restore with --to into an empty "
-                                       "folder") from None
+                    raise with_fix(LinkInTheWay(f"{display_path(str(shown))} is a link; restoring through it could "
+                                                f"write outside {self.root}"), Remedy.LINK_IN_THE_WAY) from None
                 raise
             self._open.append((parts[depth], fd))
         return self._open[-1][1] if self._open else self.fd

@@ -29,6 +29,7 @@ from ..archive.manifest_blocks import sort_key
 from ..archive.member_paths import check_member_path
 from ..archive.page_delta import DELTA_SUFFIX
 from ..invalid_value import InvalidValue
+from ..remedies import Remedy, with_fix
 from ..stores import StoreDriver, StoreError
 from .destination import DestinationTree
 
@@ -51,7 +52,7 @@ class RestoreOptions:
         if self.overwrite not in OVERWRITE_POLICIES:
             raise InvalidValue(f"unknown overwrite policy {self.overwrite!r}; use one of: {', '.join(OVERWRITE_POLICIES)}")
         if self.untrusted and self.to is None:
-            raise InvalidValue("a set from elsewhere is restored only into a folder given with --to")
+            raise with_fix(InvalidValue("a set from elsewhere is never restored in place"), Remedy.CHOOSE_DESTINATION)
 
 
 _UNTRUSTED_MODE = ~(stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX | stat.S_IWOTH) & 0o7777
@@ -191,8 +192,8 @@ def wanted_paths(manifest: SetManifest, paths: tuple[str, ...]) -> tuple[str, ..
         if next(manifest.entries.below(relative), None) is None:
             delta = manifest.entries.find(relative + DELTA_SUFFIX)
             if delta is None or delta.delta is None:
-                raise StoreError(f"'{display_path(relative)}' is not in set {manifest.set_id}: run 'strongroom "
-                                 f"browse {manifest.set_id}' to list what it holds")
+                raise with_fix(StoreError(f"'{display_path(relative)}' is not in set {manifest.set_id}"),
+                               Remedy.BROWSE_SET, set=manifest.set_id)
             relative = delta.path
         found.append(relative)
     found.sort(key=sort_key)
