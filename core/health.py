@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from .catalog import Catalog, JobRecord, SetRecord
+from .job_state import JobState
 from .plans.overview import next_run_by_store, plan_overviews
 from .plans.plan_book import PlanBook
 from .retention.policy import parse_interval
@@ -70,7 +71,7 @@ def store_health(catalog: Catalog, now: datetime | None = None) -> list[StoreHea
         sets_by_store.setdefault(record.store, []).append(record)
     last_backup: dict[str, JobRecord] = {}
     for job in catalog.list_jobs(HISTORY_LOOKBACK):  # newest first
-        if job.operation == "backup" and job.state in ("succeeded", "succeeded-with-warnings", "failed"):
+        if job.operation == "backup" and job.state in (JobState.SUCCEEDED, JobState.WARNINGS, JobState.FAILED):
             last_backup.setdefault(job.store, job)
     result = []
     for store in catalog.list_stores():
@@ -80,7 +81,7 @@ def store_health(catalog: Catalog, now: datetime | None = None) -> list[StoreHea
         last_good = max(good, key=lambda record: record.taken) if good else None
         age = now - last_good.taken if last_good else None
         job = last_backup.get(store.name)
-        failure = job if job is not None and job.state == "failed" and (
+        failure = job if job is not None and job.state == JobState.FAILED and (
             last_good is None or (job.finished or job.created) > last_good.created) else None
         if last_good is None:
             health, why = Health.CRITICAL, "never backed up" if not sets else "every set is damaged"

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from ..core.mutex import BreakRefused, LockDirectory, MutexRecord, MutexStatus, break_record
+from ..core.mutex import BreakRefused, LockDirectory, MutexRecord, MutexState, MutexStatus, break_record
 from ..core.remedies import with_words
 from ..core.units import human_span, human_time
 from .fitting_columns import FittingColumns
@@ -35,7 +35,8 @@ BREAK_EXPLANATION = (
 
 def breakable(status: MutexStatus) -> bool:
     """Stale (owner provably dead), unreadable, or held from another host."""
-    return status.state in ("stale", "unknown") or (status.state == "held" and status.foreign)
+    return status.state in (MutexState.STALE, MutexState.UNKNOWN) or (
+        status.state is MutexState.HELD and status.foreign)
 
 
 class LockPanel(QWidget):

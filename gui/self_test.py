@@ -72,6 +72,7 @@ def _walk(home: Path, scratch: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
     from ..core.engine import Engine
+    from ..core.job_state import JobState
     from ..core.paths import resolve_paths
     from .main_window import MainWindow
 
@@ -85,7 +86,7 @@ def _walk(home: Path, scratch: Path) -> None:
     if name not in {store.name for store in engine.catalog.list_stores()}:
         engine.add_store(name, "folder", str(source))
     job = engine.backup_job(name)
-    if job.run().value != "succeeded":
+    if job.run() is not JobState.SUCCEEDED:
         raise RuntimeError(f"the self-test backup failed: {job.error}")
 
     window = MainWindow(engine, tray=False)

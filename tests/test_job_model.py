@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from strongroom.core.jobs import JobState, ProgressMeter
-from strongroom.core.jobs.state import BadTransition, check_transition
+from strongroom.core.job_state import BadTransition, check_transition
 
 
 def test_only_the_documented_moves_are_allowed() -> None:

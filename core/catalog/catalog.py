@@ -17,6 +17,7 @@ from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..job_state import JobState
 from ..remedies import Remedy, with_fix
 from .records import CatalogError, JobRecord, SetRecord, Store, check_store_name
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -24,7 +25,7 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 BUSY_TIMEOUT = 15.0
 MAX_LOG_LINES = 2000  # the last lines of a job's log kept in its history row
 JSON_FIELDS = ("warnings", "log", "holds", "excluded")  # job fields stored as JSON text
-UNFINISHED = ("queued", "waiting", "running")
+UNFINISHED = tuple(state.value for state in JobState if not state.terminal)
 
 
 def now_text() -> str:
@@ -353,10 +354,10 @@ class Catalog:
                             f"was {record.state} — killed or crashed; a backup left no set, a restore may have put "
                             "some files in place")
             with self.connect() as connection:
-                connection.execute(f"UPDATE jobs SET state = 'failed', error = ?, finished = ? WHERE id = ? AND "
+                connection.execute(f"UPDATE jobs SET state = ?, error = ?, finished = ? WHERE id = ? AND "
                                    f"state IN ({', '.join('?' * len(UNFINISHED))})",
-                                   (record.error, now_text(), job_id, *UNFINISHED))
-            record.state = "failed"
+                                   (JobState.FAILED.value, record.error, now_text(), job_id, *UNFINISHED))
+            record.state = JobState.FAILED.value
             closed.append(record)
         return closed
 

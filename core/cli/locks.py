@@ -14,7 +14,8 @@ from datetime import datetime
 
 from ..agent.presence import read_presence
 from ..mutex.arrivals import clear_dead_waiters
-from ..mutex import BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexStatus, break_record, mutex_status
+from ..mutex import (BreakRefused, MutexOwner, MutexRecord, MutexRegistry, MutexState, MutexStatus, break_record,
+                     mutex_status)
 from ..paths import StrongroomPaths
 from ..remedies import cli_words, explained, with_words
 from ..store_types import check_registered
@@ -155,12 +156,12 @@ def break_lock(args: argparse.Namespace, paths: StrongroomPaths) -> int:
     lockdir = paths.lock_directory()
     status = mutex_status(lockdir, args.store_type)
     print(render_status([status], now=time.time(), fixes=False))
-    if status.state == "free":
+    if status.state is MutexState.FREE:
         cleared = clear_dead_waiters(lockdir, args.store_type)
         more = f"; cleared {counted(cleared, 'record')} of waiters that were not waiting (ended, or forged)" if cleared else ""
         print(f"{status.name} is free; nothing to break{more}")
         return 0
-    if status.state == "held" and not status.foreign:
+    if status.state is MutexState.HELD and not status.foreign:
         print(f"strongroom: {status.name} is held by a live process on this host; stop that job instead",
               file=sys.stderr)
         return 1

@@ -5,7 +5,7 @@ from .job import DEFAULT_MUTEX_TIMEOUT, Job, JobCancelled, JobListener
 from .progress import Progress, ProgressMeter
 from .restore import RestoreJob
 from .runner import run_simultaneously
-from .state import TERMINAL, JobState
+from ..job_state import TERMINAL, JobState
 from .verify import VerifyJob
 
 __all__ = ["DEFAULT_MUTEX_TIMEOUT", "TERMINAL", "BackupJob", "BackupOptions", "Job", "JobCancelled", "JobListener",

@@ -24,7 +24,7 @@ from ..identity import this_process
 from ..mutex import Hold, MutexCancelled, MutexOwner, mutex_name
 from ..remedies import Fix, fix_of
 from .progress import Progress, ProgressMeter
-from .state import JobState, check_transition
+from ..job_state import JobState, check_transition
 
 if TYPE_CHECKING:
     from .services import JobServices

@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection, wait
 from ..child_process import ChildError, start_child
 from .job import Job, JobListener
 from .progress import Progress
-from .state import JobState
+from ..job_state import JobState
 
 JOB_NICENESS = 10  # how much lower than the window a job process runs (Unix nice increment)
 CANCEL_GRACE = 60.0  # seconds a cancelled job process has to end before it is killed

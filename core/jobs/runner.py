@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 
 from .job import Job
-from .state import JobState
+from ..job_state import JobState
 
 _POLL = 0.2
 

@@ -10,7 +10,7 @@ from .errors import AlreadyHeldError, BreakRefused, MutexCancelled, MutexError, 
 from .lockdir import SCOPES, LockDirectory, LockDirectoryError, Scope, mutex_name
 from .records import MalformedRecord, MutexRecord
 from .registry import MultiHold, MutexRegistry
-from .status import MutexStatus, mutex_status, snapshot
+from .status import MutexState, MutexStatus, mutex_status, snapshot
 from .type_mutex import Hold, MutexOwner, StoreTypeMutex
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "MutexOwner",
     "MutexRecord",
     "MutexRegistry",
+    "MutexState",
     "MutexStatus",
     "MutexTimeout",
     "NotOwnerError",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ..identity import Liveness
 from ..remedies import Fix, Remedy
@@ -18,7 +19,11 @@ from .arrivals import read_waiters
 from .lockdir import LockDirectory, mutex_name
 from .records import MalformedRecord, MutexRecord, read_record
 
-STATES = ("free", "held", "stale", "unknown")
+class MutexState(StrEnum):
+    FREE = "free"
+    HELD = "held"
+    STALE = "stale"  # its holder is provably dead
+    UNKNOWN = "unknown"  # its holder record cannot be read
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class MutexStatus:
 
     name: str
     store_type: str
-    state: str
+    state: MutexState
     holder: MutexRecord | None
     waiters: tuple[MutexRecord, ...]
     detail: str = ""
@@ -41,7 +46,7 @@ class MutexStatus:
         return {
             "name": self.name,
             "store_type": self.store_type,
-            "state": self.state,
+            "state": self.state.value,
             "holder": self.holder.public_dict() if self.holder else None,
             "waiters": [waiter.public_dict() for waiter in self.waiters],
         }
@@ -54,23 +59,23 @@ def mutex_status(lockdir: LockDirectory, store_type: str) -> MutexStatus:
     try:
         holder = read_record(lockdir.holder_path(store_type))
     except MalformedRecord as error:
-        return MutexStatus(name, store_type, "unknown", None, waiters,
+        return MutexStatus(name, store_type, MutexState.UNKNOWN, None, waiters,
                            f"{error}; the next job to take this mutex replaces it",
                            fix=Fix(Remedy.CLEAR_LOCK_RECORD, {"type": store_type}))
     if holder is None:
-        return MutexStatus(name, store_type, "free", None, waiters)
+        return MutexStatus(name, store_type, MutexState.FREE, None, waiters)
     state = holder.liveness()
     if state is Liveness.DEAD:
-        return MutexStatus(name, store_type, "stale", holder, waiters,
+        return MutexStatus(name, store_type, MutexState.STALE, holder, waiters,
                            f"pid {holder.pid} on {holder.host} has ended without releasing; "
                            "the next job to take this mutex clears the record")
     if state is Liveness.FOREIGN:
         age = max(0.0, time.time() - holder.heartbeat)
-        return MutexStatus(name, store_type, "held", holder, waiters,
+        return MutexStatus(name, store_type, MutexState.HELD, holder, waiters,
                            f"held from host {holder.host}, which cannot be checked from here "
                            f"(last heartbeat {age:.0f} s ago)", foreign=True,
                            fix=Fix(Remedy.BREAK_LOCK, {"type": store_type}))
-    return MutexStatus(name, store_type, "held", holder, waiters)
+    return MutexStatus(name, store_type, MutexState.HELD, holder, waiters)
 
 
 def snapshot(lockdir: LockDirectory, store_types: Iterable[str] = ()) -> list[MutexStatus]:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 
 from .channels import ChannelError, send_email, send_webhook
+from ..job_state import JobState
 from .config import NotifyError, NotifySettings
 from .notice import Notice
 
@@ -19,10 +20,10 @@ BACKOFF = (5.0, 30.0, 120.0)  # waits before the 2nd, 3rd and 4th tries
 
 
 def worth_telling(settings: NotifySettings, result: str) -> bool:
-    if result in ("failed", "cancelled"):
+    if result in (JobState.FAILED, JobState.CANCELLED):
         return True
-    return (result == "succeeded-with-warnings" and (settings.on_warnings or settings.on_success)) or (
-        result == "succeeded" and settings.on_success)
+    return (result == JobState.WARNINGS and (settings.on_warnings or settings.on_success)) or (
+        result == JobState.SUCCEEDED and settings.on_success)
 
 
 def _send(settings: NotifySettings, channel: str, notice: Notice) -> str:

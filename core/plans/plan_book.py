@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 
 from ..catalog import Catalog, now_text
 from ..identity import Liveness, liveness, this_process
+from ..job_state import JobState
 from ..remedies import Remedy, with_fix
 from .plan import Plan, PlanError
 
@@ -202,7 +203,7 @@ class PlanBook:
         for row in rows:
             run = PlanRun(**dict(row))
             if liveness(run.host or "", run.pid or 0, run.process_start, None) is Liveness.DEAD:
-                self.finish_run(run, "failed", f"the process that ran it (pid {run.pid} on {run.host}) ended "
+                self.finish_run(run, JobState.FAILED.value, f"the process that ran it (pid {run.pid} on {run.host}) ended "
                                                "before the run finished — killed or crashed")
                 continue
             return run

@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass
 
 from ...core.catalog import Store
-from ...core.mutex import MutexStatus, mutex_name
+from ...core.mutex import MutexState, MutexStatus, mutex_name
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,12 @@ class QueuePlan:
 
 def queue_plans(stores: list[Store], statuses: list[MutexStatus]) -> list[QueuePlan]:
     held = {status.store_type: status.holder.describe() for status in statuses
-            if status.holder is not None and status.state == "held"}
+            if status.holder is not None and status.state is MutexState.HELD}
     by_type: dict[str, list[str]] = {}
     for store in stores:
         by_type.setdefault(store.type, []).append(store.name)
     stale = {status.store_type: status.holder.describe() for status in statuses
-             if status.holder is not None and status.state == "stale"}
+             if status.holder is not None and status.state is MutexState.STALE}
     return [QueuePlan(store_type, tuple(names), held.get(store_type, ""), stale.get(store_type, ""))
             for store_type, names in sorted(by_type.items())]
 

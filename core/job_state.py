@@ -1,4 +1,7 @@
-"""The states of a job and the moves between them."""
+"""The states of a job and the moves between them.
+
+Outside the jobs package, so that the catalog, which keeps each job's state, can name them too.
+"""
 
 from __future__ import annotations
 
