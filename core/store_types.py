@@ -34,7 +34,7 @@ def check_type_name(name: str) -> str:
 
 
 def registered_type_names() -> tuple[str, ...]:
-    """Every store type a driver is registered for, sorted (the global mutex order)."""
+    """Every store type a driver is registered for, sorted."""
     from .stores import driver_names
 
     return driver_names()

@@ -74,18 +74,6 @@ def test_incremental_sets_hold_only_changes_and_each_point_in_time_restores(engi
         assert tree_state(out) == expected, set_id
 
 
-def test_drivers_summarize_what_a_store_holds(docs: Path, tmp_path: Path) -> None:
-    from strongroom.core.stores import StoreSummary, driver_for
-
-    # 4 files, 2 folders, 2 links; bytes count files only
-    sizes = sum(path.stat().st_size for path in docs.rglob("*") if path.is_file() and not path.is_symlink())
-    assert driver_for("folder").summarize(str(docs)) == StoreSummary(8, sizes)
-    database = tmp_path / "one.db"
-    import sqlite3
-    sqlite3.connect(database).execute("CREATE TABLE t (x)").connection.commit()
-    assert driver_for("sqlite").summarize(str(database)) == StoreSummary(1, database.stat().st_size)
-
-
 def test_an_incremental_without_a_parent_is_full(engine, docs: Path) -> None:
     set_id = backup(engine, "docs", incremental=True)
     assert engine.catalog.get_set(set_id).kind == "full"

@@ -111,8 +111,8 @@ def test_a_hostile_set_is_refused_by_restore_naming_the_member(home: Path, store
 
 def test_the_catalog_is_versioned_in_wal_mode_and_shared_by_processes(home: Path, stores) -> None:
     catalog = Catalog(home / "catalog.sqlite")
-    assert catalog.schema_version() == SCHEMA_VERSION
     with sqlite3.connect(home / "catalog.sqlite") as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     processes = [subprocess.Popen([sys.executable, "-m", "strongroom.core.cli.main", "--home", str(home), "backup",
                                    name, "--json"], stdout=subprocess.PIPE, text=True)

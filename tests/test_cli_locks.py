@@ -31,7 +31,7 @@ def test_locks_json_has_the_documented_shape(home, registry):
     with registry.acquire("folder", MutexOwner("j9", "verify", "photos"), timeout=1):
         entries = json.loads(cli(home, "locks", "--json").stdout)
     assert [e["name"] for e in entries] == ["strongroom.folder", "strongroom.mariadb", "strongroom.postgresql",
-                                            "strongroom.sqlite"]  # every registered type, in the global order
+                                            "strongroom.sqlite"]  # every registered type, by name
     folder = entries[0]
     assert set(folder) == {"name", "store_type", "state", "holder", "waiters"}
     assert folder["state"] == "held" and folder["waiters"] == []

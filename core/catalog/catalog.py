@@ -97,10 +97,6 @@ class Catalog:
                 connection.execute("ROLLBACK")
                 raise
 
-    def schema_version(self) -> int:
-        with self.connect() as connection:
-            return connection.execute("PRAGMA user_version").fetchone()[0]
-
     # -- stores ---------------------------------------------------------------------------
 
     def add_store(self, name: str, store_type: str, path: str) -> Store:

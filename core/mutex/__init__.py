@@ -9,7 +9,7 @@ from .breaking import break_record
 from .errors import AlreadyHeldError, BreakRefused, MutexCancelled, MutexError, MutexTimeout, NotOwnerError
 from .lockdir import SCOPES, LockDirectory, LockDirectoryError, Scope, mutex_name
 from .records import MalformedRecord, MutexRecord
-from .registry import MultiHold, MutexRegistry
+from .registry import MutexRegistry
 from .status import MutexState, MutexStatus, mutex_status, snapshot
 from .type_mutex import Hold, MutexOwner, StoreTypeMutex
 
@@ -21,7 +21,6 @@ __all__ = [
     "LockDirectory",
     "LockDirectoryError",
     "MalformedRecord",
-    "MultiHold",
     "MutexCancelled",
     "MutexError",
     "MutexOwner",

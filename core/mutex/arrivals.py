@@ -92,9 +92,6 @@ class ArrivalQueue:
     def first_here(self, waiter: Waiter) -> bool:
         return min(self._here) == waiter.ticket
 
-    def waiting_here(self) -> list[Waiter]:
-        return list(self._here.values())
-
     def publish(self, waiter: Waiter) -> None:
         """Make the waiter visible to other processes (once)."""
         with waiter.lock:

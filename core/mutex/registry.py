@@ -1,20 +1,16 @@
 """The process-wide registry of store-type mutexes in one lock directory.
 
-Jobs ask it for the mutex of their store's type; a job that needs several store types
-asks for them all at once and gets them in one global order (sorted by name), all or
-none, so two such jobs can never deadlock each other. Listeners (the console's lock
-panel) hear at once when a mutex of this process changes.
+Jobs ask it for the mutex of their store's type (one each: no job touches stores of two
+types). Listeners (the console's lock panel) hear at once when a mutex of this process changes.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from ..store_types import check_type_name, registered_type_names
-from .errors import MutexError
 from .lockdir import LockDirectory
 from .status import MutexStatus, snapshot
 from .type_mutex import CancelCheck, Hold, MutexOwner, StoreTypeMutex
@@ -22,29 +18,6 @@ from .type_mutex import CancelCheck, Hold, MutexOwner, StoreTypeMutex
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str], None]
-
-
-class MultiHold:
-    """Several held mutexes, released together in reverse order."""
-
-    def __init__(self, holds: list[Hold]) -> None:
-        self.holds = tuple(holds)
-
-    def __enter__(self) -> MultiHold:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
-
-    def release(self) -> None:
-        errors = []
-        for hold in reversed(self.holds):
-            try:
-                hold.release()
-            except MutexError as error:
-                errors.append(error)
-        if errors:
-            raise errors[0]
 
 
 class MutexRegistry:
@@ -82,22 +55,6 @@ class MutexRegistry:
                 cancel: threading.Event | CancelCheck | None = None) -> Hold:
         """Wait for the mutex of ``store_type``; see StoreTypeMutex.acquire."""
         return self.mutex(store_type).acquire(owner, timeout=timeout, cancel=cancel)
-
-    def acquire_all(self, store_types: Iterable[str], owner: MutexOwner, *, timeout: float,
-                    cancel: threading.Event | CancelCheck | None = None) -> MultiHold:
-        """Take the mutexes of several store types in the global order, all or none."""
-        ordered = sorted(set(store_types))
-        deadline = time.monotonic() + timeout
-        holds: list[Hold] = []
-        try:
-            for store_type in ordered:
-                remaining = max(0.0, deadline - time.monotonic())
-                holds.append(self.acquire(store_type, owner, timeout=remaining, cancel=cancel))
-        except BaseException:
-            for hold in reversed(holds):
-                hold.release()
-            raise
-        return MultiHold(holds)
 
     def status(self) -> list[MutexStatus]:
         """A snapshot of every mutex this process or the lock directory knows of."""

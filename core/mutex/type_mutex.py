@@ -146,14 +146,6 @@ class StoreTypeMutex:
 
     # -- what this process knows ------------------------------------------------------------
 
-    def current_hold(self) -> Hold | None:
-        with self._cond:
-            return self._hold
-
-    def local_waiters(self) -> list[MutexRecord]:
-        with self._cond:
-            return [waiter.record for waiter in sorted(self._queue.waiting_here(), key=lambda w: w.ticket)]
-
     # -- acquire ------------------------------------------------------------------------------
 
     def acquire(self, owner: MutexOwner, *, timeout: float,

@@ -11,7 +11,7 @@ import pkgutil
 import threading
 
 from ..store_types import StoreTypeError, check_type_name
-from .base import AppearedDuringRestore, RestoreSpot, SnapshotSession, StoreDriver, StoreError, StoreSummary, place
+from .base import AppearedDuringRestore, RestoreSpot, SnapshotSession, StoreDriver, StoreError, place
 
 _drivers: dict[str, StoreDriver] = {}
 _lock = threading.Lock()
@@ -56,5 +56,5 @@ def driver_names() -> tuple[str, ...]:
 
 _load_all()
 
-__all__ = ["AppearedDuringRestore", "RestoreSpot", "place", "SnapshotSession", "StoreDriver", "StoreError", "StoreSummary", "driver_for", "driver_names", "shown_location",
+__all__ = ["AppearedDuringRestore", "RestoreSpot", "place", "SnapshotSession", "StoreDriver", "StoreError", "driver_for", "driver_names", "shown_location",
            "register_driver"]

@@ -25,12 +25,6 @@ class StoreError(Exception):
     """A store path that is missing, of the wrong kind, or unreadable."""
 
 
-@dataclass(frozen=True)
-class StoreSummary:
-    items: int
-    bytes: int
-
-
 class SnapshotSession(Protocol):
     """What a backup job offers a driver while it copies a store into a set."""
 
@@ -76,10 +70,6 @@ class StoreDriver(ABC):
     @abstractmethod
     def check_path(self, path: str) -> Path:
         """The absolute path of a usable store, or StoreError saying what is wrong and what to do."""
-
-    @abstractmethod
-    def summarize(self, path: str) -> StoreSummary:
-        """How many items and bytes the store holds now (for the console)."""
 
     @abstractmethod
     def snapshot(self, path: Path, session: SnapshotSession) -> None:

@@ -23,7 +23,7 @@ from typing import ClassVar
 from ..archive import Entry, SetManifest, SetReader
 from ..archive.entry import new_entry
 from ..leftovers import partial_name, stale_database, temporary_database_name
-from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary
+from .base import SnapshotSession, StoreDriver, StoreError
 from .dump_parts import dump_parts, part_chunks, write_parts
 from .server_tools import StreamedOutput, ToolFailed
 from .server_location import ServerLocation, check_credentials_file, parse_location
@@ -155,10 +155,6 @@ class DatabaseDriver(StoreDriver):
                                 "name, or create it first")
         self.check_tool_version(server)
         return location
-
-    def summarize(self, path: str) -> StoreSummary:
-        location = self.location(path)
-        return StoreSummary(*self.database_size(location))
 
     def snapshot(self, path: ServerLocation, session: SnapshotSession) -> None:  # type: ignore[override]
         location = path

@@ -20,14 +20,14 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..archive import IN_MEMORY, ROOT, Entry, SourceError, display_path
+from ..archive import IN_MEMORY, Entry, SourceError, display_path
 from ..archive.entry import new_entry
 from ..archive.posix_acl import group_name, user_name
 from ..archive.tar_format import sparse_map
 from ..archive.writer import CHUNK, SMALL_FILE
 from ..remedies import Remedy, with_fix
 from . import register_driver
-from .base import SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error
+from .base import SnapshotSession, StoreDriver, StoreError, missing_path_error
 from .folder_count import BackgroundCount
 from .folder_walk import FILE_FLAGS, Item, read_xattrs, walk
 
@@ -73,13 +73,6 @@ class FolderDriver(StoreDriver):
         if not os.access(absolute, os.R_OK | os.X_OK):
             raise StoreError(f"the folder {absolute} cannot be read: give this user read access to it")
         return absolute
-
-    def summarize(self, path: str) -> StoreSummary:
-        items = size = 0
-        for item in walk(self.check_path(path), lambda message: None):
-            items += item.path != ROOT
-            size += item.status.st_size if item.kind == "file" else 0
-        return StoreSummary(items, size)
 
     def snapshot(self, path: Path, session: SnapshotSession) -> None:
         excluder = session.excluder

@@ -22,7 +22,7 @@ from ..archive.page_delta import DELTA_SUFFIX, changed_pages, delta_records, del
 from . import register_driver
 from ..leftovers import partial_name
 from ..remedies import Remedy, with_fix
-from .base import RestoreSpot, SnapshotSession, StoreDriver, StoreError, StoreSummary, missing_path_error, place
+from .base import RestoreSpot, SnapshotSession, StoreDriver, StoreError, missing_path_error, place
 
 SQLITE_HEADER = b"SQLite format 3\0"
 BUSY_TIMEOUT = 30.0
@@ -78,9 +78,6 @@ class SqliteDriver(StoreDriver):
             raise with_fix(StoreError(f"{absolute} is not a SQLite database (its header is wrong): give a SQLite "
                                       "database file"), Remedy.OTHER_STORE_TYPE, type="folder", what="a folder")
         return absolute
-
-    def summarize(self, path: str) -> StoreSummary:
-        return StoreSummary(1, self.check_path(path).stat().st_size)
 
     def snapshot(self, path: Path, session: SnapshotSession) -> None:
         source_status = path.stat()
