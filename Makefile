@@ -25,7 +25,7 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/mutex_bench.py
+	$(BIN)/python bench/mutex_bench.py $(BENCH_ARGS)
 
 bench-backup: $(STAMP)
 	$(BIN)/python bench/backup_bench.py $(BENCH_ARGS)

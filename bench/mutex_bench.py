@@ -28,8 +28,9 @@ from pathlib import Path
 import filelock
 
 from strongroom.core.identity import this_process
-from strongroom.core.mutex import LockDirectory, MutexOwner, MutexRegistry, snapshot
-from strongroom.core.mutex.records import MutexRecord, write_record
+from strongroom.core.mutex import LockDirectory, MutexOwner, MutexRegistry, mutex_status, snapshot
+from strongroom.core.mutex.records import MutexRecord
+from strongroom.core.mutex.waiter_files import write_locked
 
 OWNER = MutexOwner("bench", "backup", "bench-store")
 TARGETS = {"uncontended": 200e-6, "thread handoff": 1e-3, "process handoff": 60e-3, "snapshot": 5e-3}
@@ -73,7 +74,6 @@ def bench_raw_flock(path: Path, rounds: int) -> list[float]:
 
 
 def bench_thread_handoff(registry: MutexRegistry, rounds: int) -> list[float]:
-    mutex = registry.mutex("sqlite")
     samples = []
 
     def take(got: list[float]) -> None:
@@ -87,7 +87,7 @@ def bench_thread_handoff(registry: MutexRegistry, rounds: int) -> list[float]:
         waiter = threading.Thread(target=take, args=(got,))
         waiter.start()
         deadline = time.monotonic() + 5
-        while not mutex.local_waiters() and time.monotonic() < deadline:
+        while not mutex_status(registry.lockdir, "sqlite").waiters and time.monotonic() < deadline:
             time.sleep(0.0005)
         time.sleep(0.001)  # let the waiter settle into its wait
         released = time.perf_counter()
@@ -136,17 +136,22 @@ def bench_snapshot(lockdir: LockDirectory, rounds: int) -> list[float]:
     all_types = ["folder", "sqlite", *types]
     me = this_process()
     now = time.time()
+    held = []  # a waiter's record counts only while its lock is held, as a real waiter holds it
     for n in range(20):
         store_type = all_types[n % len(all_types)]
         record = MutexRecord(store_type, f"w{n}", "backup", "s", me.host, me.pid, me.start, me.pid_namespace,
                              f"waiter-{n}", 1000 + n, now, now, ticket=n + 1)
         directory = lockdir.ensure_waiting_dir(store_type)
-        write_record(directory / f"{n + 1:020d}-{me.pid}-{1000 + n}.json", record, 0o600)
+        held.append(write_locked(directory / f"{n + 1:020d}-{me.pid}-{1000 + n}.json", record, 0o600, None))
     samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        statuses = snapshot(lockdir, all_types)
-        samples.append(time.perf_counter() - start)
+    try:
+        for _ in range(rounds):
+            start = time.perf_counter()
+            statuses = snapshot(lockdir, all_types)
+            samples.append(time.perf_counter() - start)
+    finally:
+        for fd in held:
+            os.close(fd)
     assert len(statuses) == 10 and sum(len(s.waiters) for s in statuses) == 20
     return samples
 
