@@ -18,6 +18,7 @@ from ..core.stores import shown_location
 from ..core.jobs import BackupOptions, Job
 from ..core.restore import RestoreOptions
 from .about import show_about
+from .closing import CloseGuard
 from .icons import app_icon, warm_state_icons
 from .job_details import JobDetailsDialog
 from .job_manager import JobManager
@@ -41,7 +42,6 @@ from .wizards.several_restore_wizard import SeveralRestoreWizard
 from .main_actions import build_actions
 from ..core.units import counted
 
-CLOSE_DEADLINE_MS = 120_000  # after this, a close waits no longer for cancelled jobs to end
 
 
 class MainWindow(QMainWindow):
@@ -57,8 +57,6 @@ class MainWindow(QMainWindow):
         self.watcher = LockWatcher(engine.registry, self)
         self.details: list[JobDetailsDialog] = []
         self.wizard = None
-        self._closing = False
-        self._waiting_for_plans = False
         self._shown_once = False
 
         self.stores_view = StoresView(self)
@@ -67,6 +65,7 @@ class MainWindow(QMainWindow):
         self.stores_reader.failed.connect(lambda text: show_error(self, "Cannot read the stores", text))
         self.plans_view = PlansView(self)
         self.plans = PlanActions(engine, self.plans_view, self.stores_view, self.manager, self)
+        self.close_guard = CloseGuard(self, self.manager, self.plans)
         self.jobs_view = JobsView(self)
         self.lock_panel = LockPanel(engine.registry.lockdir, self)
         build_actions(self)
@@ -354,30 +353,7 @@ class MainWindow(QMainWindow):
     # -- closing ----------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
-        if not self.manager.busy and self.plans.busy:  # a plan's after commands, or its history, are finishing
-            if not self._waiting_for_plans:
-                self._waiting_for_plans = True
-                self.plans.stop()
-                self.plans.idle.connect(self.close)
-                self.statusBar().showMessage("Waiting for plan runs to finish their after commands…")
-            event.ignore()
-            return
-        if self.manager.busy:
-            active = len(self.manager.active())  # jobs whose threads are only finishing need no question
-            if not self._closing and active:
-                if not ask(self, "Jobs are still running",
-                           f"{counted(active, 'job')} {'is' if active == 1 else 'are'} still running or waiting."
-                           "\n\nCancel them and close? Cancelled "
-                           "backups leave no partial set and no held mutex; files a cancelled restore has already "
-                           "put in place stay there.", "Cancel jobs and close", "Keep running"):
-                    event.ignore()
-                    return
-            if not self._closing:
-                self._closing = True
-                self.plans.stop()  # no new plan runs; the running ones are cancelled with their jobs
-                self.manager.cancel_all()
-                self.statusBar().showMessage("Cancelling jobs; the window closes when they have cleaned up…")
-                QTimer.singleShot(CLOSE_DEADLINE_MS, self._give_up_waiting)
+        if not self.close_guard.may_close():
             event.ignore()
             return
         self.watcher.stop()
@@ -391,14 +367,7 @@ class MainWindow(QMainWindow):
     def _all_finished(self) -> None:
         self.refresh_history()
         self.splitter.fit()
-        if self._closing:
-            self.close()
-
-    def _give_up_waiting(self) -> None:
-        if self._closing and (self.manager.busy or self.plans.busy):
-            show_error(self, "Jobs did not stop", "Some jobs have not stopped after being cancelled; the window "
-                       "stays open so that nothing is cut off. Their details say what they are doing.")
-            self._closing = False
+        self.close_guard.jobs_ended()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         super().showEvent(event)

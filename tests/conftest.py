@@ -158,7 +158,7 @@ def console(engine, qtbot, monkeypatch):
     yield window
     window.manager.cancel_all()
     qtbot.waitUntil(lambda: not window.manager.busy, timeout=30_000)
-    monkeypatch.setattr("strongroom.gui.main_window.ask", lambda *args, **kwargs: True)
+    monkeypatch.setattr("strongroom.gui.closing.ask", lambda *args, **kwargs: True)
     window.close()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
     window.watcher.stop()

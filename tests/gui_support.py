@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from strongroom.core.jobs import Job, JobListener, JobState
+from strongroom.gui.lock_panel import STATE as LOCK_STATE
 
 from .conftest import CLI
 
@@ -105,3 +106,13 @@ def submit_store_dialog(console, name: str, store_type: str, path) -> object:
     dialog.path.setText(str(path))
     dialog.accept()
     return dialog
+
+
+def lock_row(window, store_type: str):
+    """The lock panel's row of a store type's mutex, if shown."""
+    return window.lock_panel.items.get(store_type)
+
+
+def lock_state(window, store_type: str) -> str:
+    item = lock_row(window, store_type)
+    return item.text(LOCK_STATE) if item is not None else ""
