@@ -72,11 +72,6 @@ class StorePage(QWizardPage):
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
-    def select(self, name: str) -> None:
-        for row in range(self.list.count()):
-            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == name:
-                self.list.setCurrentRow(row)
-
     def isComplete(self) -> bool:  # noqa: N802 (Qt naming)
         return self.store_name() is not None
 
