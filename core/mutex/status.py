@@ -19,7 +19,10 @@ from .arrivals import read_waiters
 from .lockdir import LockDirectory, mutex_name
 from .records import MalformedRecord, MutexRecord, read_record
 
+
 class MutexState(StrEnum):
+    """What a mutex is doing, as the lock panel, `strongroom locks` and its JSON say it."""
+
     FREE = "free"
     HELD = "held"
     STALE = "stale"  # its holder is provably dead

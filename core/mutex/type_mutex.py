@@ -144,8 +144,6 @@ class StoreTypeMutex:
             mode=lockdir.file_mode,
         )
 
-    # -- what this process knows ------------------------------------------------------------
-
     # -- acquire ------------------------------------------------------------------------------
 
     def acquire(self, owner: MutexOwner, *, timeout: float,
